@@ -1,0 +1,1 @@
+//! A local HubSpot stand-in (placeholder while the crate is being written).

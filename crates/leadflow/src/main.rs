@@ -1,0 +1,2 @@
+//! The leadflow command-line program.
+fn main() {}
