@@ -1,0 +1,390 @@
+//! The request loop every API call goes through: budget, auth, send, classify, retry.
+//!
+//! A call is described by an [`Endpoint`]: its method and path, which budget it draws
+//! on, and whether repeating it is safe. Repeating is safe for reads, updates, upserts and
+//! archives. A create is repeated only when HubSpot certainly did not process it (a 429,
+//! a 423, or a connection that was never made): after a timeout or a 5xx the outcome is
+//! unknown, so the error goes to the caller, which resolves it by reading (or creates
+//! through batch upsert on a unique-value property, which is idempotent).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use crate::auth::{Auth, Credentials};
+use crate::error::{ApiErrorBody, Error, RatePolicy, Result, is_retryable_status, parse_retry_after, snippet};
+use crate::rate::{Budget, RateGovernor, RateHeaders, RateLimits};
+use crate::retry::RetryPolicy;
+
+/// Where and how to reach a portal.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// `https://api.hubapi.com`, or the sandbox's address.
+    pub base_url: String,
+    /// The token, or OAuth credentials.
+    pub credentials: Credentials,
+    /// The portal's budgets (ignored when a shared governor is given).
+    pub limits: RateLimits,
+    /// How failed calls are retried.
+    pub retry: RetryPolicy,
+    /// How long one attempt may take.
+    pub timeout: Duration,
+    /// How many chunks of a batch call run at once.
+    pub batch_concurrency: usize,
+}
+
+impl ClientConfig {
+    /// HubSpot's production API with a private-app token and Professional-tier budgets.
+    pub fn new(base_url: impl Into<String>, credentials: Credentials) -> Self {
+        Self {
+            base_url: base_url.into(),
+            credentials,
+            limits: RateLimits::default(),
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(30),
+            batch_concurrency: 4,
+        }
+    }
+}
+
+/// The default base URL.
+pub const HUBSPOT_API: &str = "https://api.hubapi.com";
+
+/// A HubSpot client for one portal. Cheap to clone; clones share the connection pool,
+/// the credentials and the rate governor.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    auth: Auth,
+    governor: Arc<RateGovernor>,
+    retry: RetryPolicy,
+    pub(crate) batch_concurrency: usize,
+}
+
+/// One API operation: what to call, which budget it spends, whether it may be repeated.
+#[derive(Clone, Debug)]
+pub(crate) struct Endpoint {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) budget: Budget,
+    pub(crate) idempotent: bool,
+    /// A stable name for metrics, such as `crm.objects.list`.
+    pub(crate) name: &'static str,
+}
+
+impl Endpoint {
+    pub(crate) fn new(method: Method, path: String, name: &'static str) -> Self {
+        let idempotent = method != Method::POST;
+        Self { method, path, budget: Budget::Standard, idempotent, name }
+    }
+
+    pub(crate) fn get(path: String, name: &'static str) -> Self {
+        Self::new(Method::GET, path, name)
+    }
+
+    pub(crate) fn post(path: String, name: &'static str) -> Self {
+        Self::new(Method::POST, path, name)
+    }
+
+    /// Marks a POST that reads or is otherwise safe to repeat (search, batch read, upsert).
+    pub(crate) fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    pub(crate) fn budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    fn describe(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// A successful answer: status and raw body.
+#[derive(Debug)]
+pub(crate) struct Raw {
+    pub(crate) status: u16,
+    pub(crate) body: Bytes,
+}
+
+/// Describes a reqwest error with its causes, without the URL's query (which never holds
+/// a secret here, but may be long).
+pub(crate) fn describe(e: &reqwest::Error) -> String {
+    let mut out = if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+enum Next {
+    Done(Raw),
+    Retry { wait: Duration, error: Error },
+    Fail(Error),
+}
+
+impl Client {
+    /// A client with its own rate governor.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the base URL is not an http(s) URL or the HTTP stack cannot start.
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        let governor = Arc::new(RateGovernor::new(config.limits.clone()));
+        Self::with_governor(config, governor)
+    }
+
+    /// A client that shares `governor` with other clients of the same portal.
+    ///
+    /// # Errors
+    /// As [`Client::new`].
+    pub fn with_governor(config: ClientConfig, governor: Arc<RateGovernor>) -> Result<Self> {
+        let base = url::Url::parse(&config.base_url)
+            .map_err(|e| Error::Config(format!("base URL {:?} is not a URL: {e}", config.base_url)))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(Error::Config(format!("base URL {:?} must start with http:// or https://", config.base_url)));
+        }
+        // reqwest is built without a default TLS provider; installing ring is idempotent
+        // and must precede building any client.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .pool_max_idle_per_host(16)
+            .user_agent(concat!("leadflow/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", describe(&e))))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url: config.base_url.trim_end_matches('/').to_owned(),
+                auth: Auth::new(config.credentials),
+                governor,
+                retry: config.retry,
+                batch_concurrency: config.batch_concurrency.max(1),
+            }),
+        })
+    }
+
+    /// The rate governor this client paces against.
+    pub fn governor(&self) -> &Arc<RateGovernor> {
+        &self.inner.governor
+    }
+
+    /// The portal's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    pub(crate) async fn json<B, T>(&self, ep: &Endpoint, query: &[(&str, String)], body: Option<&B>) -> Result<T>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let raw = self.call(ep, query, body).await?;
+        decode(ep, &raw)
+    }
+
+    /// Like [`Client::json`], but a 404 is `None`.
+    pub(crate) async fn json_opt<B, T>(&self, ep: &Endpoint, query: &[(&str, String)], body: Option<&B>) -> Result<Option<T>>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        match self.call(ep, query, body).await {
+            Ok(raw) => decode(ep, &raw).map(Some),
+            Err(Error::Api { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends the call, retrying as the policy and HubSpot's answer allow.
+    pub(crate) async fn call<B: Serialize + ?Sized>(&self, ep: &Endpoint, query: &[(&str, String)], body: Option<&B>) -> Result<Raw> {
+        let body = match body {
+            Some(b) => Some(Bytes::from(serde_json::to_vec(b).map_err(|e| Error::Config(format!("cannot encode the request body for {}: {e}", ep.describe())))?)),
+            None => None,
+        };
+        let mut url = format!("{}{}", self.inner.base_url, ep.path);
+        if !query.is_empty() {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in query {
+                q.append_pair(k, v);
+            }
+            url.push('?');
+            url.push_str(&q.finish());
+        }
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            if let Err(spent) = self.inner.governor.acquire(ep.budget).await {
+                return Err(Error::DailyLimitExhausted { endpoint: ep.describe(), resets_at: spent.resets_at });
+            }
+            let token = self.inner.auth.bearer(&self.inner.http, &self.inner.base_url).await?;
+            let mut request = self.inner.http.request(ep.method.clone(), &url).bearer_auth(token.expose());
+            if let Some(b) = &body {
+                request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(b.clone());
+            }
+            let started = Instant::now();
+            let sent = request.send().await;
+            let next = match sent {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let headers = response.headers().clone();
+                    match response.bytes().await {
+                        Ok(bytes) => {
+                            self.record(ep, status, started.elapsed(), &headers);
+                            self.classify(ep, attempt, status, &headers, bytes)
+                        }
+                        Err(e) => {
+                            self.record(ep, 0, started.elapsed(), &HeaderMap::new());
+                            self.transport_failure(ep, attempt, &e)
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.record(ep, 0, started.elapsed(), &HeaderMap::new());
+                    self.transport_failure(ep, attempt, &e)
+                }
+            };
+            match next {
+                Next::Done(raw) => return Ok(raw),
+                Next::Fail(error) => return Err(error),
+                Next::Retry { wait, error } => {
+                    if !self.inner.retry.allows_retry_after(attempt) {
+                        return Err(error);
+                    }
+                    tracing::debug!(endpoint = ep.name, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying HubSpot call");
+                    metrics::counter!("leadflow_hubspot_retries_total", "endpoint" => ep.name).increment(1);
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    fn record(&self, ep: &Endpoint, status: u16, elapsed: Duration, headers: &HeaderMap) {
+        let status_label = if status == 0 { "error".to_owned() } else { status.to_string() };
+        metrics::histogram!("leadflow_hubspot_request_duration_seconds", "endpoint" => ep.name).record(elapsed.as_secs_f64());
+        metrics::counter!("leadflow_hubspot_requests_total", "endpoint" => ep.name, "status" => status_label).increment(1);
+        let rate = read_rate_headers(headers);
+        if let Some(r) = rate.remaining {
+            metrics::gauge!("leadflow_hubspot_rate_remaining").set(f64::from(r));
+        }
+        if let Some(r) = rate.daily_remaining {
+            metrics::gauge!("leadflow_hubspot_daily_remaining").set(r as f64);
+        }
+        self.inner.governor.observe(&rate);
+        tracing::debug!(
+            endpoint = ep.name,
+            method = %ep.method,
+            path = %ep.path,
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            rate_remaining = rate.remaining,
+            daily_remaining = rate.daily_remaining,
+            correlation_id = headers.get("x-hubspot-correlation-id").and_then(|v| v.to_str().ok()),
+            "hubspot call"
+        );
+    }
+
+    fn classify(&self, ep: &Endpoint, attempt: u32, status: u16, headers: &HeaderMap, bytes: Bytes) -> Next {
+        if (200..300).contains(&status) {
+            return Next::Done(Raw { status, body: bytes });
+        }
+        let endpoint = ep.describe();
+        let body = ApiErrorBody::parse(&bytes);
+        let retry_after = parse_retry_after(headers.get("retry-after").and_then(|v| v.to_str().ok()));
+        match status {
+            401 => Next::Fail(Error::Authentication { endpoint, body }),
+            403 if body.category() == "MISSING_SCOPES" => {
+                Next::Fail(Error::MissingScopes { endpoint, scopes: body.required_scopes(), body })
+            }
+            429 => {
+                let policy = body.policy_name.as_deref().unwrap_or("");
+                if policy == "DAILY" {
+                    let resets_at = self.inner.governor.daily_exhausted();
+                    return Next::Fail(Error::DailyLimitExhausted { endpoint, resets_at });
+                }
+                let (policy, wait) = if policy == "SECONDLY" || ep.budget == Budget::Search || body.message().contains("secondly limit") {
+                    (RatePolicy::Secondly, Duration::from_secs(1) * attempt)
+                } else {
+                    let (max, window) = self.inner.governor.burst_budget();
+                    // A full rolling window frees a slot every window/max on average; back
+                    // off exponentially from a tenth of the window up to the whole window.
+                    let base = (window / 10).max(window / max.max(1));
+                    let wait = (base * 2u32.saturating_pow(attempt - 1)).min(window);
+                    self.inner.governor.hold(wait);
+                    (RatePolicy::TenSecondly, wait)
+                };
+                let wait = retry_after.unwrap_or(wait);
+                Next::Retry { wait, error: Error::RateLimited { endpoint, policy, attempts: attempt } }
+            }
+            423 => Next::Retry {
+                wait: self.inner.retry.delay(attempt).max(Duration::from_secs(2)),
+                error: Error::Api { endpoint, status, body, attempts: attempt },
+            },
+            _ if is_retryable_status(status) && ep.idempotent => Next::Retry {
+                wait: retry_after.unwrap_or_else(|| self.inner.retry.delay(attempt)),
+                error: Error::Api { endpoint, status, body, attempts: attempt },
+            },
+            _ => Next::Fail(Error::Api { endpoint, status, body, attempts: attempt }),
+        }
+    }
+
+    fn transport_failure(&self, ep: &Endpoint, attempt: u32, e: &reqwest::Error) -> Next {
+        let error = Error::Transport {
+            endpoint: ep.describe(),
+            message: describe(e),
+            timeout: e.is_timeout(),
+            attempts: attempt,
+        };
+        // A refused connection never reached HubSpot, so even a create is safe to repeat.
+        if ep.idempotent || (e.is_connect() && !e.is_timeout()) {
+            Next::Retry { wait: self.inner.retry.delay(attempt), error }
+        } else {
+            Next::Fail(error)
+        }
+    }
+}
+
+fn decode<T: DeserializeOwned>(ep: &Endpoint, raw: &Raw) -> Result<T> {
+    serde_json::from_slice(&raw.body).map_err(|source| Error::Decode {
+        endpoint: ep.describe(),
+        status: raw.status,
+        source,
+        snippet: snippet(&raw.body),
+    })
+}
+
+fn read_rate_headers(headers: &HeaderMap) -> RateHeaders {
+    fn num<T: std::str::FromStr>(h: &HeaderMap, name: &str) -> Option<T> {
+        h.get(name)?.to_str().ok()?.trim().parse().ok()
+    }
+    RateHeaders {
+        max: num(headers, "x-hubspot-ratelimit-max"),
+        remaining: num(headers, "x-hubspot-ratelimit-remaining"),
+        interval_ms: num(headers, "x-hubspot-ratelimit-interval-milliseconds"),
+        daily: num(headers, "x-hubspot-ratelimit-daily"),
+        daily_remaining: num(headers, "x-hubspot-ratelimit-daily-remaining"),
+    }
+}
