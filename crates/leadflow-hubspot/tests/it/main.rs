@@ -1,0 +1,13 @@
+//! Integration tests of the client against the sandbox (and wiremock for malformed answers).
+//!
+//! One test binary, one module per area, as the style guide asks.
+
+mod auth;
+// mod contract; (enabled once leadflow-contract lands)
+mod errors;
+mod helpers;
+mod objects;
+mod portal;
+mod rate;
+mod search;
+mod webhooks;

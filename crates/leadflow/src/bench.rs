@@ -1,0 +1,257 @@
+//! `leadflow bench`: benchmarks kept in the repository, measured side by side in one run.
+//!
+//! - `pacing`: the client against a sandbox set to a burst budget (190 per window, the
+//!   window scaled down): achieved request rate as a fraction of the budget, and the share
+//!   of requests answered 429.
+//! - `list`: listing N contacts through the client: records per second as a fraction of
+//!   the ceiling the budget allows (requests allowed × 100 per page).
+//! - `sandbox`: the sandbox's own throughput for a simple GET and for a search over
+//!   100,000 contacts, with the limits lifted.
+//!
+//! Figures go to stdout as a table, and as one JSON object with `--json`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use futures::{StreamExt, TryStreamExt};
+use indicatif::{ProgressBar, ProgressStyle};
+use leadflow_core::{ObjectType, Secret};
+use leadflow_hubspot::{Client, ClientConfig, Credentials, ListOptions, RateLimits};
+use leadflow_sandbox::{Sandbox, SandboxConfig, Seed};
+use serde_json::json;
+
+/// Options of `leadflow bench`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Which benchmark to run.
+    #[arg(value_enum, default_value_t = Which::All)]
+    which: Which,
+    /// The rolling window in milliseconds (HubSpot's is 10000; scaled down to finish sooner).
+    #[arg(long, default_value_t = 1000)]
+    window_ms: u64,
+    /// Requests allowed per window.
+    #[arg(long, default_value_t = 190)]
+    burst: u32,
+    /// Requests sent by the pacing benchmark.
+    #[arg(long, default_value_t = 3000)]
+    requests: usize,
+    /// Concurrent callers in the pacing benchmark.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Contacts in the portal for the listing benchmark.
+    #[arg(long, default_value_t = 200_000)]
+    contacts: usize,
+    /// Contacts in the portal for the sandbox throughput benchmark.
+    #[arg(long, default_value_t = 100_000)]
+    sandbox_contacts: usize,
+    /// Seconds per sandbox throughput measurement.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Which {
+    All,
+    Pacing,
+    List,
+    Sandbox,
+}
+
+fn progress(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {per_sec} eta {eta}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+fn sandbox_config(args: &BenchArgs) -> SandboxConfig {
+    let mut config = SandboxConfig { seed: Seed::Empty, ..SandboxConfig::default() };
+    config.limits.burst = args.burst;
+    config.limits.window = Duration::from_millis(args.window_ms);
+    config
+}
+
+fn client_for(url: String, args: &BenchArgs) -> anyhow::Result<Client> {
+    let mut config = ClientConfig::new(url, Credentials::Token(Secret::new("bench")));
+    config.limits = RateLimits { burst: args.burst, window: Duration::from_millis(args.window_ms), ..RateLimits::default() };
+    config.limits.daily = None;
+    Ok(Client::new(config)?)
+}
+
+pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let mut report = serde_json::Map::new();
+    if matches!(args.which, Which::All | Which::Pacing) {
+        report.insert("pacing".into(), pacing(&args).await?);
+    }
+    if matches!(args.which, Which::All | Which::List) {
+        report.insert("list".into(), list(&args).await?);
+    }
+    if matches!(args.which, Which::All | Which::Sandbox) {
+        report.insert("sandbox".into(), sandbox_throughput(&args).await?);
+    }
+    if args.json {
+        println!("{}", serde_json::Value::Object(report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn pacing(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
+    let sandbox = Sandbox::spawn(sandbox_config(args)).await?;
+    let ids = sandbox.state().seed_contacts(1000, 7);
+    let client = client_for(sandbox.url(), args)?;
+    let ids = Arc::new(ids);
+    let bar = progress(args.requests as u64, "pacing");
+    let start = Instant::now();
+    let results: Vec<anyhow::Result<()>> = futures::stream::iter(0..args.requests)
+        .map(|i| {
+            let client = client.clone();
+            let ids = ids.clone();
+            let bar = bar.clone();
+            async move {
+                let id = &ids[i % ids.len()];
+                client.objects(ObjectType::Contacts).get(id, &[]).await?;
+                bar.inc(1);
+                Ok(())
+            }
+        })
+        .buffer_unordered(args.concurrency.max(1))
+        .collect()
+        .await;
+    let elapsed = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    let stats = sandbox.state().stats();
+    let answered_429 = stats.by_status.get(&429).copied().unwrap_or(0);
+    let budget_rate = f64::from(args.burst) / (args.window_ms as f64 / 1000.0);
+    let achieved = args.requests as f64 / elapsed;
+    let fraction = achieved / budget_rate;
+    let share_429 = answered_429 as f64 / stats.requests.max(1) as f64;
+    sandbox.shutdown().await;
+    if !args.json {
+        println!("pacing: {} requests, {} concurrent, budget {} per {} ms", args.requests, args.concurrency, args.burst, args.window_ms);
+        println!("  achieved {achieved:.1} req/s of {budget_rate:.1} allowed = {fraction:.3} of the budget (goal >= 0.95)");
+        println!("  answered 429: {answered_429} of {} = {:.3} % (goal < 0.5 %); failed calls: {failed}", stats.requests, share_429 * 100.0);
+    }
+    Ok(json!({
+        "requests": args.requests, "seconds": elapsed, "achieved_rps": achieved, "budget_rps": budget_rate,
+        "fraction_of_budget": fraction, "answered_429": answered_429, "share_429": share_429, "failed": failed,
+    }))
+}
+
+async fn list(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
+    let sandbox = Sandbox::spawn(sandbox_config(args)).await?;
+    let seed_start = Instant::now();
+    sandbox.state().seed_contacts(args.contacts, 11);
+    let seeded_in = seed_start.elapsed().as_secs_f64();
+    let client = client_for(sandbox.url(), args)?;
+    let bar = progress(args.contacts as u64, "listing");
+    let start = Instant::now();
+    let mut seen = 0usize;
+    let mut pages = client.objects(ObjectType::Contacts).list_pages(ListOptions::default());
+    while let Some(page) = pages.try_next().await.context("listing contacts")? {
+        seen += page.results.len();
+        bar.inc(page.results.len() as u64);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let ceiling = f64::from(args.burst) / (args.window_ms as f64 / 1000.0) * 100.0;
+    let rate = seen as f64 / elapsed;
+    let stats = sandbox.state().stats();
+    sandbox.shutdown().await;
+    if !args.json {
+        println!("list: {seen} contacts (seeded in {seeded_in:.1} s) listed in {elapsed:.1} s with {} requests", stats.requests);
+        println!("  {rate:.0} records/s of a {ceiling:.0} records/s ceiling = {:.3} of the ceiling", rate / ceiling);
+    }
+    anyhow::ensure!(seen == args.contacts, "listed {seen} contacts but the portal holds {}", args.contacts);
+    Ok(json!({
+        "contacts": seen, "seconds": elapsed, "records_per_second": rate, "ceiling": ceiling,
+        "fraction_of_ceiling": rate / ceiling, "requests": stats.requests, "answered_429": stats.by_status.get(&429).copied().unwrap_or(0),
+    }))
+}
+
+async fn sandbox_throughput(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
+    let mut config = SandboxConfig { seed: Seed::Empty, ..SandboxConfig::default() };
+    config.limits.burst = u32::MAX;
+    config.limits.search_per_second = u32::MAX;
+    config.limits.daily = u64::MAX;
+    let sandbox = Sandbox::spawn(config).await?;
+    let ids = Arc::new(sandbox.state().seed_contacts(args.sandbox_contacts, 3));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let url = sandbox.url();
+    let duration = Duration::from_secs(args.seconds);
+
+    let get_rps = hammer(duration, 32, {
+        let http = http.clone();
+        let url = url.clone();
+        let ids = ids.clone();
+        move |i| {
+            let request = http.get(format!("{url}/crm/v3/objects/contacts/{}", ids[i % ids.len()])).bearer_auth("bench");
+            async move { request.send().await.map(|r| r.status().as_u16()) }
+        }
+    })
+    .await?;
+    let search_rps = hammer(duration, 8, {
+        let http = http.clone();
+        let url = url.clone();
+        move |i| {
+            let letters = ["a", "e", "i", "o", "u"];
+            let body = json!({
+                "filterGroups": [{ "filters": [
+                    { "propertyName": "firstname", "operator": "CONTAINS_TOKEN", "value": format!("*{}*", letters[i % letters.len()]) },
+                    { "propertyName": "lifecyclestage", "operator": "EQ", "value": "lead" }
+                ]}],
+                "sorts": [{ "propertyName": "hs_object_id", "direction": "ASCENDING" }],
+                "properties": ["email", "firstname"],
+                "limit": 100
+            });
+            let request = http.post(format!("{url}/crm/v3/objects/contacts/search")).bearer_auth("bench").json(&body);
+            async move { request.send().await.map(|r| r.status().as_u16()) }
+        }
+    })
+    .await?;
+    sandbox.shutdown().await;
+    if !args.json {
+        println!("sandbox: GET one contact: {:.0} req/s; search over {} contacts: {:.0} req/s", get_rps, args.sandbox_contacts, search_rps);
+    }
+    Ok(json!({ "get_rps": get_rps, "search_rps": search_rps, "contacts": args.sandbox_contacts }))
+}
+
+/// Runs `make(i)` with `concurrency` callers for `duration`; returns successful requests per second.
+async fn hammer<F, Fut>(duration: Duration, concurrency: usize, make: F) -> anyhow::Result<f64>
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = reqwest::Result<u16>> + Send,
+{
+    let start = Instant::now();
+    let deadline = start + duration;
+    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let make = make.clone();
+        let counter = counter.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ok = 0usize;
+            let mut i = worker;
+            while Instant::now() < deadline {
+                if matches!(make(i).await, Ok(200)) {
+                    ok += 1;
+                }
+                i += concurrency;
+            }
+            counter.fetch_add(ok, std::sync::atomic::Ordering::Relaxed);
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    Ok(counter.load(std::sync::atomic::Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
+}

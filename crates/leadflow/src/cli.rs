@@ -1,0 +1,81 @@
+//! Command-line definitions and dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{bench, demo, portal, sandbox_cmd};
+
+/// HubSpot outbound lead generation as code: properties, workflows, sync and reports,
+/// tested offline against a local HubSpot sandbox.
+#[derive(Debug, Parser)]
+#[command(name = "leadflow", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    /// More logging (-v info, -vv debug). LEADFLOW_LOG takes a tracing filter instead.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start a HubSpot sandbox in-process, seed it, exercise the client against it and print a summary.
+    Demo(demo::DemoArgs),
+    /// Run the local HubSpot sandbox: the same endpoints, limits, errors and webhooks as HubSpot.
+    Sandbox(sandbox_cmd::SandboxArgs),
+    /// Talk to a portal: check the connection, the token's scopes and what leadflow will find.
+    Portal {
+        #[command(subcommand)]
+        command: PortalCommand,
+    },
+    /// Benchmarks of the client and the sandbox (release build recommended).
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum PortalCommand {
+    /// Connect to the portal and report owners, pipelines, properties and sequences.
+    Check(PortalArgs),
+}
+
+/// How to reach a HubSpot portal. Secrets come from the environment or a file; flags work
+/// too but end up in shell history.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct PortalArgs {
+    /// The HubSpot API base URL (the sandbox's address when testing).
+    #[arg(long, env = "LEADFLOW_HUBSPOT_URL", default_value = leadflow_hubspot::HUBSPOT_API)]
+    pub(crate) hubspot_url: String,
+    /// A private-app access token.
+    #[arg(long, env = "LEADFLOW_HUBSPOT_TOKEN", hide_env_values = true, conflicts_with = "token_file")]
+    pub(crate) token: Option<String>,
+    /// A file holding the private-app access token.
+    #[arg(long, env = "LEADFLOW_HUBSPOT_TOKEN_FILE")]
+    pub(crate) token_file: Option<PathBuf>,
+    /// OAuth: the app's client id (with LEADFLOW_HUBSPOT_CLIENT_SECRET and LEADFLOW_HUBSPOT_REFRESH_TOKEN).
+    #[arg(long, env = "LEADFLOW_HUBSPOT_CLIENT_ID")]
+    pub(crate) oauth_client_id: Option<String>,
+    /// OAuth: the app's client secret.
+    #[arg(long, env = "LEADFLOW_HUBSPOT_CLIENT_SECRET", hide_env_values = true)]
+    pub(crate) oauth_client_secret: Option<String>,
+    /// OAuth: the refresh token from the app's install.
+    #[arg(long, env = "LEADFLOW_HUBSPOT_REFRESH_TOKEN", hide_env_values = true)]
+    pub(crate) oauth_refresh_token: Option<String>,
+    /// The account's tier, which fixes the rate budgets: free, starter, professional, enterprise, addon.
+    #[arg(long, env = "LEADFLOW_HUBSPOT_TIER", default_value = "professional")]
+    pub(crate) tier: String,
+    /// The account's time zone (IANA), in which the daily budget resets.
+    #[arg(long, env = "LEADFLOW_HUBSPOT_TIME_ZONE", default_value = "UTC")]
+    pub(crate) time_zone: String,
+}
+
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Sandbox(args) => sandbox_cmd::run(args).await,
+        Command::Portal { command: PortalCommand::Check(args) } => portal::check(args).await,
+        Command::Bench(args) => bench::run(args).await,
+    }
+}

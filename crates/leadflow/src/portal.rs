@@ -1,0 +1,74 @@
+//! Building a HubSpot client from the command line and environment, and `portal check`.
+//!
+//! This is the only place that turns flags and environment variables into client
+//! settings; the client crate never reads the environment.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use futures::TryStreamExt;
+use leadflow_core::{ObjectType, Secret};
+use leadflow_hubspot::{Client, ClientConfig, Credentials, OAuthCredentials, RateLimits, Tier};
+
+use crate::cli::PortalArgs;
+
+/// Builds the client the flags describe.
+pub(crate) fn client(args: &PortalArgs) -> anyhow::Result<Client> {
+    let credentials = credentials(args)?;
+    let tier: Tier = args.tier.parse().map_err(anyhow::Error::msg)?;
+    let mut limits = RateLimits::for_tier(tier);
+    limits.daily_reset_zone = jiff::tz::TimeZone::get(&args.time_zone)
+        .with_context(|| format!("--time-zone {:?} is not an IANA time zone such as Europe/Berlin", args.time_zone))?;
+    let mut config = ClientConfig::new(args.hubspot_url.clone(), credentials);
+    config.limits = limits;
+    Ok(Client::new(config)?)
+}
+
+fn credentials(args: &PortalArgs) -> anyhow::Result<Credentials> {
+    if let Some(client_id) = &args.oauth_client_id {
+        let (Some(secret), Some(refresh)) = (&args.oauth_client_secret, &args.oauth_refresh_token) else {
+            bail!("OAuth needs LEADFLOW_HUBSPOT_CLIENT_SECRET and LEADFLOW_HUBSPOT_REFRESH_TOKEN as well as the client id");
+        };
+        return Ok(Credentials::OAuth(OAuthCredentials::new(client_id.clone(), Secret::new(secret.clone()), Secret::new(refresh.clone()))));
+    }
+    if let Some(token) = &args.token {
+        return Ok(Credentials::Token(Secret::new(token.trim())));
+    }
+    if let Some(path) = &args.token_file {
+        let token = std::fs::read_to_string(path).with_context(|| format!("reading the token file {}", path.display()))?;
+        let token = token.trim();
+        if token.is_empty() {
+            bail!("the token file {} is empty", path.display());
+        }
+        return Ok(Credentials::Token(Secret::new(token)));
+    }
+    bail!(
+        "no HubSpot credentials: set LEADFLOW_HUBSPOT_TOKEN (a private app's access token) or LEADFLOW_HUBSPOT_TOKEN_FILE, \
+         or OAuth with LEADFLOW_HUBSPOT_CLIENT_ID, LEADFLOW_HUBSPOT_CLIENT_SECRET and LEADFLOW_HUBSPOT_REFRESH_TOKEN"
+    )
+}
+
+/// `leadflow portal check`: one read of each API leadflow uses.
+pub(crate) async fn check(args: PortalArgs) -> anyhow::Result<ExitCode> {
+    let client = client(&args)?;
+    let owners: Vec<_> = client.owners().try_collect().await.context("reading owners")?;
+    println!("connected to {}", client.base_url());
+    println!("owners: {}", owners.len());
+    let pipelines = client.pipelines(ObjectType::Deals).await.context("reading deal pipelines")?;
+    for p in &pipelines {
+        println!("deal pipeline {:?} ({}): {} stages", p.label, p.id, p.stages.len());
+    }
+    let properties = client.properties(ObjectType::Contacts).list(false).await.context("reading contact properties")?;
+    println!("contact properties: {}", properties.len());
+    match owners.iter().find_map(|o| o.user_id) {
+        Some(user_id) => {
+            let sequences = client.sequences(&user_id.to_string()).await.context("reading sequences")?;
+            println!("sequences visible to user {user_id}: {}", sequences.len());
+            for s in &sequences {
+                println!("  {}", s.name);
+            }
+        }
+        None => println!("sequences: no owner with a user id, so none can be listed"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
