@@ -36,11 +36,6 @@ impl<'n> MapReader<'n> {
         self.node.get(key)
     }
 
-    /// The node itself.
-    pub(crate) fn node(&self) -> &'n Node {
-        self.node
-    }
-
     /// A string under `key`; reports a missing required key or a non-scalar.
     pub(crate) fn string(&self, key: &str, required: bool, sink: &mut Sink<'_>) -> Option<(String, &'n Node)> {
         match self.get(key) {

@@ -1,0 +1,131 @@
+//! A project directory: loading every file with every problem located, and `init`.
+
+use std::path::{Path, PathBuf};
+
+use crate::automation::{Schedules, Scoring, SyncFlows};
+use crate::diag::{Diagnostic, Sink};
+use crate::node::{Loc, Node};
+use crate::properties::PropertySchema;
+use crate::reports::Reports;
+use crate::settings::Settings;
+use crate::workflows::Workflow;
+
+/// The files of a project, with what `leadflow init` writes into each.
+pub const FILES: [(&str, &str); 7] = [
+    ("leadflow.yaml", include_str!("../templates/leadflow.yaml")),
+    ("properties.yaml", include_str!("../templates/properties.yaml")),
+    ("workflows.yaml", include_str!("../templates/workflows.yaml")),
+    ("sync.yaml", include_str!("../templates/sync.yaml")),
+    ("reports.yaml", include_str!("../templates/reports.yaml")),
+    ("schedules.yaml", include_str!("../templates/schedules.yaml")),
+    ("scoring.yaml", include_str!("../templates/scoring.yaml")),
+];
+
+/// A loaded project.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Project {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// `leadflow.yaml`.
+    pub settings: Settings,
+    /// `properties.yaml`.
+    pub properties: PropertySchema,
+    /// `workflows.yaml`.
+    pub workflows: Vec<Workflow>,
+    /// `sync.yaml`.
+    pub sync: SyncFlows,
+    /// `reports.yaml`.
+    pub reports: Reports,
+    /// `schedules.yaml`.
+    pub schedules: Schedules,
+    /// `scoring.yaml`.
+    pub scoring: Scoring,
+}
+
+fn read(dir: &Path, name: &str, required: bool, out: &mut Vec<Diagnostic>) -> Option<(PathBuf, Node)> {
+    let path = dir.join(name);
+    let shown = PathBuf::from(name);
+    let start = Loc { line: 1, column: 1 };
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if required {
+                Sink::new(&shown, out).error(start, format!("{name} is missing from {}", dir.display()), Some("run `leadflow init` to write the spec's configuration, or pass --config DIR".to_owned()));
+            }
+            return None;
+        }
+        Err(e) => {
+            Sink::new(&shown, out).error(start, format!("cannot read {}: {e}", path.display()), None);
+            return None;
+        }
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        Sink::new(&shown, out).error(start, format!("{name} is not UTF-8 text"), Some("save the file as UTF-8".to_owned()));
+        return None;
+    };
+    match crate::node::parse(&text) {
+        Ok(node) => Some((shown, node)),
+        Err((loc, message)) => {
+            Sink::new(&shown, out).error(loc, format!("invalid YAML: {message}"), None);
+            None
+        }
+    }
+}
+
+/// Loads the project in `dir`, reporting every problem. The project is returned even when
+/// there are problems (with the parts that could be read), so callers can decide.
+pub fn load(dir: &Path) -> (Project, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let settings = match read(dir, "leadflow.yaml", true, &mut diags) {
+        Some((file, node)) => crate::settings::read_file(&node, &mut Sink::new(&file, &mut diags)),
+        None => Settings::default(),
+    };
+    let properties = match read(dir, "properties.yaml", true, &mut diags) {
+        Some((file, node)) => crate::properties::read_file(&node, &file, &mut diags),
+        None => PropertySchema::default(),
+    };
+    let workflows = match read(dir, "workflows.yaml", false, &mut diags) {
+        Some((file, node)) => crate::workflows::read_file(&node, &properties, &settings, &mut Sink::new(&file, &mut diags)),
+        None => Vec::new(),
+    };
+    let sync = match read(dir, "sync.yaml", false, &mut diags) {
+        Some((file, node)) => crate::automation::read_sync(&node, &properties, &mut Sink::new(&file, &mut diags)),
+        None => SyncFlows::default(),
+    };
+    let reports = match read(dir, "reports.yaml", false, &mut diags) {
+        Some((file, node)) => crate::reports::read_file(&node, &properties, &mut Sink::new(&file, &mut diags)),
+        None => Reports::default(),
+    };
+    let schedules = match read(dir, "schedules.yaml", false, &mut diags) {
+        Some((file, node)) => crate::automation::read_schedules(&node, &mut Sink::new(&file, &mut diags)),
+        None => Schedules::default(),
+    };
+    let scoring = match read(dir, "scoring.yaml", false, &mut diags) {
+        Some((file, node)) => crate::automation::read_scoring(&node, &properties, &mut Sink::new(&file, &mut diags)),
+        None => Scoring::default(),
+    };
+    diags.sort();
+    diags.dedup();
+    (Project { dir: dir.to_path_buf(), settings, properties, workflows, sync, reports, schedules, scoring }, diags)
+}
+
+/// Writes the spec's configuration into `dir` (created if needed). Existing files are
+/// kept unless `force`; returns the files written and the files kept.
+///
+/// # Errors
+/// The IO error, with the path.
+pub fn init(dir: &Path, force: bool) -> std::io::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    let mut kept = Vec::new();
+    for (name, text) in FILES {
+        let path = dir.join(name);
+        if path.exists() && !force {
+            kept.push(path);
+            continue;
+        }
+        std::fs::write(&path, text).map_err(|e| std::io::Error::new(e.kind(), format!("writing {}: {e}", path.display())))?;
+        written.push(path);
+    }
+    Ok((written, kept))
+}
