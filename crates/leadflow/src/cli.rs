@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{bench, demo, portal, sandbox_cmd};
+use crate::{bench, config_cmd, demo, portal, properties_cmd, sandbox_cmd};
 
 /// HubSpot outbound lead generation as code: properties, workflows, sync and reports,
 /// tested offline against a local HubSpot sandbox.
@@ -31,8 +31,30 @@ enum Command {
         #[command(subcommand)]
         command: PortalCommand,
     },
+    /// Write the spec's configuration (properties, workflows, reports, schedules) into a directory.
+    Init(config_cmd::InitArgs),
+    /// Validate the configuration; every problem with file:line:column. Exit 0 clean, 1 problems, 2 usage.
+    Check(config_cmd::CheckArgs),
+    /// Properties as code: plan, apply, export.
+    Properties {
+        #[command(subcommand)]
+        command: properties_cmd::PropertiesCommand,
+    },
+    /// Set up the portal for the playbook. Step 1: contact properties, stages, checks.
+    Setup(SetupArgs),
     /// Benchmarks of the client and the sandbox (release build recommended).
     Bench(bench::BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct SetupArgs {
+    #[command(flatten)]
+    config: properties_cmd::ConfigDir,
+    #[command(flatten)]
+    portal: PortalArgs,
+    /// Apply without asking.
+    #[arg(long, short = 'y')]
+    yes: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +98,13 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(args).await,
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Portal { command: PortalCommand::Check(args) } => portal::check(args).await,
+        Command::Init(args) => config_cmd::init(args),
+        Command::Check(args) => config_cmd::check(args),
+        Command::Properties { command } => properties_cmd::run(command).await,
+        Command::Setup(args) => {
+            println!("Step 1 of 4: contact properties, deal stages and sequences");
+            properties_cmd::apply(args.config.dir, args.portal, args.yes, false).await
+        }
         Command::Bench(args) => bench::run(args).await,
     }
 }

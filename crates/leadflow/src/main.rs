@@ -5,8 +5,10 @@
 
 mod bench;
 mod cli;
+mod config_cmd;
 mod demo;
 mod portal;
+mod properties_cmd;
 mod sandbox_cmd;
 
 use std::process::ExitCode;
