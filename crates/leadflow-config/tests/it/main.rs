@@ -139,3 +139,22 @@ fn malformed_yaml_and_missing_files_are_located() {
     let (_, d) = load(dir.path());
     assert!(d[0].message.contains("not UTF-8"), "{d:?}");
 }
+
+#[test]
+fn every_documented_example_loads_clean() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let (_, diags) = load(&dir);
+        assert!(diags.is_empty(), "{}: {diags:?}", dir.display());
+        seen += 1;
+    }
+    assert!(seen >= 2, "the examples are where docs/config.md says");
+    let (project, _) = load(&examples.join("custom-workflow"));
+    assert_eq!(project.workflows[0].actions.len(), 3);
+    assert_eq!(project.workflows[0].reenrollment, leadflow_config::workflows::Reenrollment::Once);
+}
