@@ -1,0 +1,24 @@
+//! leadflow's local copy of the portal: SQLite (one file) by default, PostgreSQL by URL.
+//!
+//! One schema for both backends, in two migration folders, behind one `AnyPool`. Every
+//! query is written once with `$N` placeholders (sqlx's SQLite driver reads them too) and
+//! runs on both; the store's tests run each case on both backends. Instants are unix
+//! milliseconds, JSON is text.
+//!
+//! **Invariants.** Only this crate contains SQL. A sync page is upserted and its cursor
+//! advanced in one transaction, so replaying a page changes nothing. An older version of
+//! a record never overwrites a newer one (`updated_at` decides). Every change of a managed
+//! property is appended to the event log with its old and new value.
+//!
+//! This crate knows rows and transactions; it knows nothing about HubSpot's API or the
+//! workflows that read the events.
+
+mod error;
+mod queue;
+mod records;
+mod store;
+
+pub use error::{Error, Result};
+pub use queue::Job;
+pub use records::{Event, StoredRecord, UpsertOutcome, MANAGED_COLUMNS};
+pub use store::{Backend, Store};

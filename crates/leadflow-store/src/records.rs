@@ -1,0 +1,324 @@
+//! Records, the event log and sync cursors.
+
+use std::collections::BTreeMap;
+
+use leadflow_core::ObjectType;
+use sqlx::Row;
+
+use crate::error::{Context, Error, Result};
+use crate::store::Store;
+
+/// Properties kept in typed columns as well as in the JSON document (the spec's managed
+/// contact properties, email and owner): reports filter and group on them, and every
+/// change of one is appended to the event log.
+pub const MANAGED_COLUMNS: [(&str, &str); 13] = [
+    ("email", "email"),
+    ("lead_source", "lead_source"),
+    ("icp_type", "icp_type"),
+    ("icp_fit_score", "icp_fit_score"),
+    ("lead_score", "lead_score"),
+    ("response_status", "response_status"),
+    ("qualification_status", "qualification_status"),
+    ("campaign_tag", "campaign_tag"),
+    ("session_id", "session_id"),
+    ("message_strategy", "message_strategy"),
+    ("last_outreach_date", "last_outreach_date"),
+    ("last_activity_date", "last_activity_date"),
+    ("hubspot_owner_id", "owner_id"),
+];
+
+const NUMERIC: [&str; 2] = ["icp_fit_score", "lead_score"];
+
+/// A record as the store keeps it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StoredRecord {
+    /// HubSpot's id.
+    pub id: String,
+    /// Every property value HubSpot sent.
+    pub properties: BTreeMap<String, Option<String>>,
+    /// Creation time, unix ms.
+    pub created_at: Option<i64>,
+    /// Last change, unix ms: the newer version wins.
+    pub updated_at: i64,
+    /// Whether it is archived (deleted in HubSpot).
+    pub archived: bool,
+}
+
+impl StoredRecord {
+    /// A property's value, `None` when absent or empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.properties.get(name)?.as_deref().filter(|v| !v.is_empty())
+    }
+}
+
+/// What an upsert did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UpsertOutcome {
+    /// Records new to the store.
+    pub inserted: usize,
+    /// Records changed.
+    pub updated: usize,
+    /// Records already stored as sent (a replayed page).
+    pub unchanged: usize,
+    /// Records older than what is stored, ignored.
+    pub stale: usize,
+    /// Events appended.
+    pub events: usize,
+}
+
+/// One observed change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Order of observation.
+    pub seq: i64,
+    /// Object type.
+    pub object_type: String,
+    /// Record id.
+    pub object_id: String,
+    /// Where it was seen: `backfill`, `incremental`, `webhook`, `reconcile`, `import`, ….
+    pub source: String,
+    /// When it happened in HubSpot, unix ms.
+    pub occurred_at: i64,
+    /// The property, or `None` for creation and archival.
+    pub property: Option<String>,
+    /// The value before.
+    pub old_value: Option<String>,
+    /// The value after (`created` / `archived` for record events).
+    pub new_value: Option<String>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Store {
+    /// Stores a page of records in one transaction, and advances `cursor` (stream, value)
+    /// in the same transaction. Replaying a page changes nothing; a version older than the
+    /// stored one is ignored.
+    ///
+    /// # Errors
+    /// A query error; the transaction is rolled back.
+    pub async fn upsert_records(
+        &self,
+        portal: &str,
+        object_type: ObjectType,
+        records: &[StoredRecord],
+        source: &str,
+        cursor: Option<(&str, &str)>,
+    ) -> Result<UpsertOutcome> {
+        let mut out = UpsertOutcome::default();
+        let observed = now_ms();
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        let t = object_type.api_name();
+        for r in records {
+            let existing = sqlx::query("SELECT properties, updated_at, archived FROM records WHERE portal = $1 AND object_type = $2 AND id = $3")
+                .bind(portal)
+                .bind(t)
+                .bind(&r.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .ctx("read record")?;
+            let old: Option<(BTreeMap<String, Option<String>>, i64, bool)> = match existing {
+                None => None,
+                Some(row) => {
+                    let json: String = row.try_get(0).ctx("read properties")?;
+                    let props = serde_json::from_str(&json).map_err(|source| Error::Corrupt { what: "record properties", source })?;
+                    let archived: i32 = row.try_get(2).ctx("read archived")?;
+                    Some((props, row.try_get(1).ctx("read updated_at")?, archived != 0))
+                }
+            };
+            if let Some((props, updated_at, archived)) = &old {
+                if *updated_at > r.updated_at {
+                    out.stale += 1;
+                    continue;
+                }
+                if *props == r.properties && *archived == r.archived {
+                    out.unchanged += 1;
+                    continue;
+                }
+            }
+            let json = serde_json::to_string(&r.properties).map_err(|source| Error::Corrupt { what: "record properties", source })?;
+            let value = |name: &str| r.properties.get(name).cloned().flatten().filter(|v| !v.is_empty());
+            let num = |name: &str| value(name).and_then(|v| v.parse::<f64>().ok());
+            sqlx::query(
+                "INSERT INTO records (portal, object_type, id, properties, created_at, updated_at, archived, archived_at, \
+                 email, lead_source, icp_type, icp_fit_score, lead_score, response_status, qualification_status, campaign_tag, \
+                 session_id, message_strategy, last_outreach_date, last_activity_date, owner_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+                 ON CONFLICT (portal, object_type, id) DO UPDATE SET properties = excluded.properties, created_at = excluded.created_at, \
+                 updated_at = excluded.updated_at, archived = excluded.archived, archived_at = excluded.archived_at, email = excluded.email, \
+                 lead_source = excluded.lead_source, icp_type = excluded.icp_type, icp_fit_score = excluded.icp_fit_score, \
+                 lead_score = excluded.lead_score, response_status = excluded.response_status, qualification_status = excluded.qualification_status, \
+                 campaign_tag = excluded.campaign_tag, session_id = excluded.session_id, message_strategy = excluded.message_strategy, \
+                 last_outreach_date = excluded.last_outreach_date, last_activity_date = excluded.last_activity_date, owner_id = excluded.owner_id",
+            )
+            .bind(portal)
+            .bind(t)
+            .bind(&r.id)
+            .bind(&json)
+            .bind(r.created_at)
+            .bind(r.updated_at)
+            .bind(i32::from(r.archived))
+            .bind(r.archived.then_some(r.updated_at))
+            .bind(value("email"))
+            .bind(value("lead_source"))
+            .bind(value("icp_type"))
+            .bind(num("icp_fit_score"))
+            .bind(num("lead_score"))
+            .bind(value("response_status"))
+            .bind(value("qualification_status"))
+            .bind(value("campaign_tag"))
+            .bind(value("session_id"))
+            .bind(value("message_strategy"))
+            .bind(value("last_outreach_date"))
+            .bind(value("last_activity_date"))
+            .bind(value("hubspot_owner_id"))
+            .execute(&mut *tx)
+            .await
+            .ctx("write record")?;
+            let mut events: Vec<(Option<&str>, Option<String>, Option<String>)> = Vec::new();
+            match &old {
+                None => {
+                    out.inserted += 1;
+                    events.push((None, None, Some("created".to_owned())));
+                    for (name, _) in MANAGED_COLUMNS {
+                        if let Some(v) = value(name) {
+                            events.push((Some(name), None, Some(v)));
+                        }
+                    }
+                }
+                Some((props, _, was_archived)) => {
+                    out.updated += 1;
+                    for (name, _) in MANAGED_COLUMNS {
+                        let before = props.get(name).cloned().flatten().filter(|v| !v.is_empty());
+                        let after = value(name);
+                        let same = before == after || (NUMERIC.contains(&name) && before.as_deref().and_then(|b| b.parse::<f64>().ok()) == num(name) && after.is_some());
+                        if !same {
+                            events.push((Some(name), before, after));
+                        }
+                    }
+                    if r.archived != *was_archived {
+                        events.push((None, None, Some(if r.archived { "archived" } else { "restored" }.to_owned())));
+                    }
+                }
+            }
+            for (property, old_value, new_value) in events {
+                sqlx::query(
+                    "INSERT INTO events (portal, object_type, object_id, source, occurred_at, observed_at, property, old_value, new_value) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(portal)
+                .bind(t)
+                .bind(&r.id)
+                .bind(source)
+                .bind(r.updated_at)
+                .bind(observed)
+                .bind(property)
+                .bind(old_value)
+                .bind(new_value)
+                .execute(&mut *tx)
+                .await
+                .ctx("append event")?;
+                out.events += 1;
+            }
+        }
+        if let Some((stream, value)) = cursor {
+            sqlx::query(
+                "INSERT INTO sync_cursors (portal, stream, cursor, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (portal, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            )
+            .bind(portal)
+            .bind(stream)
+            .bind(value)
+            .bind(observed)
+            .execute(&mut *tx)
+            .await
+            .ctx("advance cursor")?;
+        }
+        tx.commit().await.ctx("commit")?;
+        Ok(out)
+    }
+
+    /// A stored record.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn record(&self, portal: &str, object_type: ObjectType, id: &str) -> Result<Option<StoredRecord>> {
+        let row = sqlx::query("SELECT id, properties, created_at, updated_at, archived FROM records WHERE portal = $1 AND object_type = $2 AND id = $3")
+            .bind(portal)
+            .bind(object_type.api_name())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("read record")?;
+        let Some(row) = row else { return Ok(None) };
+        let json: String = row.try_get(1).ctx("read properties")?;
+        let archived: i32 = row.try_get(4).ctx("read archived")?;
+        Ok(Some(StoredRecord {
+            id: row.try_get(0).ctx("read id")?,
+            properties: serde_json::from_str(&json).map_err(|source| Error::Corrupt { what: "record properties", source })?,
+            created_at: row.try_get(2).ctx("read created_at")?,
+            updated_at: row.try_get(3).ctx("read updated_at")?,
+            archived: archived != 0,
+        }))
+    }
+
+    /// How many records of a type are stored (archived ones only when asked).
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn count(&self, portal: &str, object_type: ObjectType, archived: bool) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE portal = $1 AND object_type = $2 AND archived = $3")
+            .bind(portal)
+            .bind(object_type.api_name())
+            .bind(i32::from(archived))
+            .fetch_one(&self.pool)
+            .await
+            .ctx("count records")?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// A sync cursor.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn cursor(&self, portal: &str, stream: &str) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT cursor FROM sync_cursors WHERE portal = $1 AND stream = $2")
+            .bind(portal)
+            .bind(stream)
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("read cursor")
+    }
+
+    /// The events of one record, oldest first.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn events_of(&self, portal: &str, object_type: ObjectType, id: &str) -> Result<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT seq, object_type, object_id, source, occurred_at, property, old_value, new_value FROM events \
+             WHERE portal = $1 AND object_type = $2 AND object_id = $3 ORDER BY seq",
+        )
+        .bind(portal)
+        .bind(object_type.api_name())
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read events")?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Event {
+                    seq: r.try_get(0).ctx("event")?,
+                    object_type: r.try_get(1).ctx("event")?,
+                    object_id: r.try_get(2).ctx("event")?,
+                    source: r.try_get(3).ctx("event")?,
+                    occurred_at: r.try_get(4).ctx("event")?,
+                    property: r.try_get(5).ctx("event")?,
+                    old_value: r.try_get(6).ctx("event")?,
+                    new_value: r.try_get(7).ctx("event")?,
+                })
+            })
+            .collect()
+    }
+}

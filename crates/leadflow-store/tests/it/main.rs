@@ -1,0 +1,150 @@
+//! Store contract tests: every case runs on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL runs when `LEADFLOW_TEST_DATABASE_URL` is set (each test gets a fresh
+//! database); without it the PostgreSQL half prints a skip reason, unless
+//! `LEADFLOW_REQUIRE_POSTGRES=1` (CI), where it fails.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use leadflow_core::ObjectType;
+use leadflow_store::{Backend, Store, StoredRecord};
+
+async fn sqlite() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("leadflow.db").display());
+    (Store::connect(&url).await.unwrap(), dir)
+}
+
+/// A fresh PostgreSQL database, or `None` (with the reason printed) when none is configured.
+async fn postgres(test: &str) -> Option<Store> {
+    let Ok(base) = std::env::var("LEADFLOW_TEST_DATABASE_URL") else {
+        if std::env::var("LEADFLOW_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+            panic!("LEADFLOW_REQUIRE_POSTGRES=1 but LEADFLOW_TEST_DATABASE_URL is not set");
+        }
+        println!("skipped: {test} on PostgreSQL (set LEADFLOW_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test)");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("leadflow_test_{}_{}", test, std::process::id());
+    let admin = sqlx::AnyPool::connect(&base).await.expect("the test PostgreSQL answers");
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&admin).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create a test database");
+    admin.close().await;
+    let (prefix, _) = base.rsplit_once('/').expect("a database URL ends in /dbname");
+    Some(Store::connect(&format!("{prefix}/{name}")).await.expect("connect to the test database"))
+}
+
+async fn on_both<F, Fut>(test: &str, body: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let (store, _dir) = sqlite().await;
+    assert_eq!(store.backend(), Backend::Sqlite);
+    body(store).await;
+    if let Some(store) = postgres(test).await {
+        assert_eq!(store.backend(), Backend::Postgres);
+        body(store.clone()).await;
+        store.close().await;
+    }
+}
+
+fn contact(id: &str, updated_at: i64, props: &[(&str, &str)]) -> StoredRecord {
+    StoredRecord {
+        id: id.to_owned(),
+        properties: props.iter().map(|(k, v)| ((*k).to_owned(), Some((*v).to_owned()))).collect::<BTreeMap<_, _>>(),
+        created_at: Some(1_000),
+        updated_at,
+        archived: false,
+    }
+}
+
+#[tokio::test]
+async fn replaying_a_page_changes_nothing_and_the_cursor_moves_with_it() {
+    on_both("replay", |store| async move {
+        let page = vec![
+            contact("1", 10, &[("email", "a@x.com"), ("response_status", "No Response"), ("icp_fit_score", "7")]),
+            contact("2", 11, &[("email", "b@x.com")]),
+        ];
+        let first = store.upsert_records("p1", ObjectType::Contacts, &page, "backfill", Some(("contacts.backfill", "11"))).await.unwrap();
+        assert_eq!((first.inserted, first.updated, first.unchanged), (2, 0, 0));
+        assert_eq!(store.cursor("p1", "contacts.backfill").await.unwrap().as_deref(), Some("11"));
+        let again = store.upsert_records("p1", ObjectType::Contacts, &page, "backfill", Some(("contacts.backfill", "11"))).await.unwrap();
+        assert_eq!((again.inserted, again.updated, again.unchanged, again.events), (0, 0, 2, 0));
+        assert_eq!(store.count("p1", ObjectType::Contacts, false).await.unwrap(), 2);
+        assert_eq!(store.count("p2", ObjectType::Contacts, false).await.unwrap(), 0, "portals are apart");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_older_version_never_overwrites_a_newer_one() {
+    on_both("newer_wins", |store| async move {
+        store.upsert_records("p", ObjectType::Contacts, &[contact("1", 20, &[("response_status", "Interested")])], "webhook", None).await.unwrap();
+        let stale = store.upsert_records("p", ObjectType::Contacts, &[contact("1", 10, &[("response_status", "No Response")])], "incremental", None).await.unwrap();
+        assert_eq!(stale.stale, 1);
+        let r = store.record("p", ObjectType::Contacts, "1").await.unwrap().unwrap();
+        assert_eq!(r.get("response_status"), Some("Interested"));
+        assert_eq!(r.updated_at, 20);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn managed_property_changes_are_logged_with_old_and_new_values() {
+    on_both("events", |store| async move {
+        store.upsert_records("p", ObjectType::Contacts, &[contact("9", 1, &[("response_status", "No Response"), ("firstname", "Ada")])], "backfill", None).await.unwrap();
+        store
+            .upsert_records("p", ObjectType::Contacts, &[contact("9", 2, &[("response_status", "Interested"), ("firstname", "Ada L.")])], "webhook", None)
+            .await
+            .unwrap();
+        let mut archived = contact("9", 3, &[("response_status", "Interested"), ("firstname", "Ada L.")]);
+        archived.archived = true;
+        store.upsert_records("p", ObjectType::Contacts, &[archived], "reconcile", None).await.unwrap();
+        let events = store.events_of("p", ObjectType::Contacts, "9").await.unwrap();
+        let summary: Vec<(Option<&str>, Option<&str>, Option<&str>, &str)> =
+            events.iter().map(|e| (e.property.as_deref(), e.old_value.as_deref(), e.new_value.as_deref(), e.source.as_str())).collect();
+        assert_eq!(
+            summary,
+            vec![
+                (None, None, Some("created"), "backfill"),
+                (Some("response_status"), None, Some("No Response"), "backfill"),
+                (Some("response_status"), Some("No Response"), Some("Interested"), "webhook"),
+                (None, None, Some("archived"), "reconcile"),
+            ],
+            "firstname is not managed, so its change is kept in the record but not logged"
+        );
+        assert_eq!(store.count("p", ObjectType::Contacts, true).await.unwrap(), 1);
+        assert_eq!(store.count("p", ObjectType::Contacts, false).await.unwrap(), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_queue_enqueues_once_claims_once_and_reclaims_expired_leases() {
+    on_both("queue", |store| async move {
+        assert!(store.enqueue("p", "workflow", "k1", "{}", 0).await.unwrap());
+        assert!(!store.enqueue("p", "workflow", "k1", "{}", 0).await.unwrap(), "same key, no second job");
+        assert!(store.enqueue("p", "workflow", "k2", "{}", 500).await.unwrap());
+        let job = store.claim("workflow", 100, 1_000).await.unwrap().unwrap();
+        assert_eq!((job.key.as_str(), job.attempts), ("k1", 1));
+        assert!(store.claim("workflow", 100, 1_000).await.unwrap().is_none(), "k1 is leased, k2 is not due");
+        // The worker died: after the lease, the job is claimable again.
+        let again = store.claim("workflow", 1_200, 1_000).await.unwrap().unwrap();
+        assert_eq!((again.key.as_str(), again.attempts), ("k1", 2));
+        store.complete(again.id).await.unwrap();
+        let k2 = store.claim("workflow", 2_300, 1_000).await.unwrap().unwrap();
+        store.fail(k2.id, "HubSpot said no", None).await.unwrap();
+        assert!(store.claim("workflow", 10_000, 1_000).await.unwrap().is_none());
+        let counts = store.queue_counts().await.unwrap();
+        assert_eq!(counts, vec![("dead".to_owned(), 1), ("done".to_owned(), 1)]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_bad_url_is_refused_with_the_accepted_forms() {
+    let err = Store::connect("mysql://x").await.unwrap_err();
+    assert!(err.to_string().contains("sqlite://"), "{err}");
+}
