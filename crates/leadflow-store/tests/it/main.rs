@@ -26,13 +26,25 @@ async fn postgres(test: &str) -> Option<Store> {
         return None;
     };
     sqlx::any::install_default_drivers();
-    let name = format!("leadflow_test_{}_{}", test, std::process::id());
+    let name = database_name(test);
     let admin = sqlx::AnyPool::connect(&base).await.expect("the test PostgreSQL answers");
     let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&admin).await;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create a test database");
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').expect("a database URL ends in /dbname");
     Some(Store::connect(&format!("{prefix}/{name}")).await.expect("connect to the test database"))
+}
+
+fn database_name(test: &str) -> String {
+    format!("leadflow_test_{}_{}", test, std::process::id())
+}
+
+async fn drop_database(test: &str) {
+    let Ok(base) = std::env::var("LEADFLOW_TEST_DATABASE_URL") else { return };
+    if let Ok(admin) = sqlx::AnyPool::connect(&base).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}", database_name(test)))).execute(&admin).await;
+        admin.close().await;
+    }
 }
 
 async fn on_both<F, Fut>(test: &str, body: F)
@@ -47,6 +59,7 @@ where
         assert_eq!(store.backend(), Backend::Postgres);
         body(store.clone()).await;
         store.close().await;
+        drop_database(test).await;
     }
 }
 
