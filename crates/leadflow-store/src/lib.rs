@@ -17,8 +17,10 @@ mod error;
 mod queue;
 mod records;
 mod store;
+mod webhooks;
 
 pub use error::{Error, Result};
 pub use queue::Job;
 pub use records::{Event, StoredRecord, UpsertOutcome, MANAGED_COLUMNS};
 pub use store::{Backend, Store};
+pub use webhooks::{WebhookBatchOutcome, WebhookEvent};

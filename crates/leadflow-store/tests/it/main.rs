@@ -161,3 +161,28 @@ async fn a_bad_url_is_refused_with_the_accepted_forms() {
     let err = Store::connect("mysql://x").await.unwrap_err();
     assert!(err.to_string().contains("sqlite://"), "{err}");
 }
+
+#[tokio::test]
+async fn webhook_events_are_stored_once_and_read_in_occurrence_order() {
+    use leadflow_store::WebhookEvent;
+    on_both("webhooks", |store| async move {
+        let event = |key: &str, at: i64| WebhookEvent {
+            key: key.to_owned(),
+            subscription_type: "contact.propertyChange".to_owned(),
+            object_id: "7".to_owned(),
+            occurred_at: at,
+            property_name: Some("response_status".to_owned()),
+            property_value: Some("Interested".to_owned()),
+            payload: "{}".to_owned(),
+        };
+        let first = store.store_webhook_events("p", &[event("s:2:20", 20), event("s:1:10", 10)], 100).await.unwrap();
+        assert_eq!((first.stored, first.duplicates), (2, 0));
+        let again = store.store_webhook_events("p", &[event("s:1:10", 10)], 101).await.unwrap();
+        assert_eq!((again.stored, again.duplicates), (0, 1));
+        let pending = store.pending_webhook_events("p", 10).await.unwrap();
+        assert_eq!(pending.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), ["s:1:10", "s:2:20"]);
+        store.mark_webhook_events_processed("p", &["s:1:10".to_owned()]).await.unwrap();
+        assert_eq!(store.pending_webhook_events("p", 10).await.unwrap().len(), 1);
+    })
+    .await;
+}
