@@ -277,7 +277,8 @@ impl Contract {
                 errors: vec![format!("status {status} is not declared (declared: {})", responses.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default())],
             });
         };
-        match response.pointer("/content/application~1json/schema") {
+        let response = self.resolve(op.doc, response);
+        match json_schema(response) {
             None if body.is_empty() => Ok(()),
             None => Err(Violation {
                 operation: Self::describe(&op),
@@ -305,7 +306,7 @@ impl Contract {
                 schemas.push((format!("{}/{}/request", op.path_template, op.method), s));
             }
             for (code, r) in json["responses"].as_object().into_iter().flatten() {
-                if let Some(s) = r.pointer("/content/application~1json/schema") {
+                if let Some(s) = json_schema(self.resolve(op.doc, r)) {
                     schemas.push((format!("{}/{}/{code}", op.path_template, op.method), s));
                 }
             }
@@ -316,6 +317,21 @@ impl Contract {
             }
         }
         failures
+    }
+}
+
+/// The JSON schema of a response or request body: `application/json`, else `*/*`.
+fn json_schema(v: &Value) -> Option<&Value> {
+    v.pointer("/content/application~1json/schema").or_else(|| v.pointer("/content/*~1*/schema"))
+}
+
+impl Contract {
+    /// Follows a `$ref` to `#/components/...` within the document.
+    fn resolve<'v>(&'v self, doc: usize, v: &'v Value) -> &'v Value {
+        match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+            Some(pointer) => self.docs[doc].json.pointer(pointer).unwrap_or(v),
+            None => v,
+        }
     }
 }
 
