@@ -248,7 +248,7 @@ impl Contract {
     /// A [`Violation`] saying what does not match.
     pub fn validate_request(&self, method: &str, path: &str, body: &Value) -> Result<(), Violation> {
         let op = self.operation(method, path).ok_or_else(|| Self::unknown(method, path))?;
-        let Some(schema) = self.op_json(&op).pointer("/requestBody/content/application~1json/schema") else {
+        let Some(schema) = self.op_json(&op).get("requestBody").and_then(json_schema) else {
             return Err(Violation { operation: Self::describe(&op), kind: ViolationKind::NotJson, errors: vec!["the operation takes no JSON body".to_owned()] });
         };
         self.check(&op, &format!("{}/{}/request", op.path_template, op.method), schema, body)
@@ -302,7 +302,7 @@ impl Contract {
         for op in self.operations() {
             let json = self.op_json(&op);
             let mut schemas: Vec<(String, &Value)> = Vec::new();
-            if let Some(s) = json.pointer("/requestBody/content/application~1json/schema") {
+            if let Some(s) = json.get("requestBody").and_then(json_schema) {
                 schemas.push((format!("{}/{}/request", op.path_template, op.method), s));
             }
             for (code, r) in json["responses"].as_object().into_iter().flatten() {
