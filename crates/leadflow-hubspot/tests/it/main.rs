@@ -3,7 +3,7 @@
 //! One test binary, one module per area, as the style guide asks.
 
 mod auth;
-// mod contract; (enabled once leadflow-contract lands)
+mod contract;
 mod errors;
 mod helpers;
 mod objects;
