@@ -155,7 +155,7 @@ async fn list(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     let bar = progress(args.contacts as u64, "listing");
     let start = Instant::now();
     let mut seen = 0usize;
-    let mut pages = client.objects(ObjectType::Contacts).list_pages(ListOptions::default());
+    let mut pages = std::pin::pin!(client.objects(ObjectType::Contacts).list_pages(ListOptions::default()));
     while let Some(page) = pages.try_next().await.context("listing contacts")? {
         seen += page.results.len();
         bar.inc(page.results.len() as u64);

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
 use futures::TryStreamExt;
 use leadflow_core::{ObjectType, Secret};
 use leadflow_hubspot::{
@@ -37,7 +37,7 @@ pub(crate) async fn run(_args: DemoArgs) -> anyhow::Result<ExitCode> {
     let steps = exercise(&client).await?;
 
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(["step", "result", "ms"]);
+    table.set_header(["step", "result", "ms"]);
     for s in &steps {
         table.add_row([s.what.to_owned(), s.result.clone(), s.millis.to_string()]);
     }

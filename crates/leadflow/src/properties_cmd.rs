@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
 use leadflow_plan::{ApplyOptions, Change, Plan, PropertyAction};
 
 use crate::cli::PortalArgs;
@@ -110,7 +110,7 @@ fn describe(change: &Change) -> String {
 
 pub(crate) fn print_plan(plan: &Plan) {
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(["object", "property", "plan", "details"]);
+    table.set_header(["object", "property", "plan", "details"]);
     for (object, name, _) in &plan.groups_to_create {
         table.add_row([object.clone(), format!("group {name}"), "create".to_owned(), String::new()]);
     }
