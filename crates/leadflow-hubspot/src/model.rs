@@ -315,14 +315,49 @@ pub enum Direction {
     Descending,
 }
 
-/// One sort rule (HubSpot accepts one).
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+/// One sort rule (HubSpot accepts one). On the wire it is a string, as HubSpot's OpenAPI
+/// document types it: `"prop"` ascending, `"-prop"` descending.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Sort {
     /// The property.
     pub property_name: String,
     /// The direction.
     pub direction: Direction,
+}
+
+impl Serialize for Sort {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.direction {
+            Direction::Ascending => s.serialize_str(&self.property_name),
+            Direction::Descending => s.serialize_str(&format!("-{}", self.property_name)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Sort {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Object {
+                #[serde(rename = "propertyName")]
+                property_name: String,
+                direction: Direction,
+            },
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::Text(t) => match t.strip_prefix('-') {
+                Some(p) => Sort { property_name: p.to_owned(), direction: Direction::Descending },
+                None => Sort { property_name: t, direction: Direction::Ascending },
+            },
+            Raw::Object { property_name, direction } => Sort { property_name, direction },
+        })
+    }
+}
+
+fn after_or_zero<S: serde::Serializer>(after: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(after.as_deref().unwrap_or("0"))
 }
 
 /// A search request body.
@@ -340,8 +375,8 @@ pub struct SearchRequest {
     pub properties: Vec<String>,
     /// Page size, at most 200.
     pub limit: u32,
-    /// The cursor, an offset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The cursor, an offset (`"0"` on the wire when `None`).
+    #[serde(default, serialize_with = "after_or_zero")]
     pub after: Option<String>,
 }
 
