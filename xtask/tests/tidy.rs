@@ -12,7 +12,11 @@ fn every_source_file_starts_with_a_module_doc() {
     for dir in ["crates", "xtask"] {
         for file in rust_files(&root.join(dir)) {
             let text = std::fs::read_to_string(&file).unwrap_or_default();
-            let rel = file.strip_prefix(&root).unwrap_or(&file).display().to_string();
+            let rel = file
+                .strip_prefix(&root)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
             // Test modules in `tests.rs` files sit under a documented parent module.
             if rel.ends_with("/tests.rs") {
                 continue;
@@ -23,7 +27,11 @@ fn every_source_file_starts_with_a_module_doc() {
             }
         }
     }
-    assert!(missing.is_empty(), "files without a `//!` module doc saying what they are for:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "files without a `//!` module doc saying what they are for:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
@@ -39,33 +47,70 @@ fn no_ignored_or_should_panic_tests() {
             }
         }
     }
-    assert!(found.is_empty(), "tests must assert, not be ignored or expect panics:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "tests must assert, not be ignored or expect panics:\n{}",
+        found.join("\n")
+    );
 }
 
 /// The dependency table of ARCHITECTURE.md: which workspace crates each crate must not use.
 fn forbidden() -> BTreeMap<&'static str, &'static [&'static str]> {
     BTreeMap::from([
-        ("leadflow-core", &["leadflow-hubspot", "leadflow-sandbox", "leadflow", "serde", "tokio", "reqwest", "sqlx"][..]),
-        ("leadflow-hubspot", &["leadflow-sandbox", "leadflow", "leadflow-contract"][..]),
-        ("leadflow-sandbox", &["leadflow-hubspot", "leadflow", "leadflow-contract"][..]),
-        ("leadflow-contract", &["leadflow-hubspot", "leadflow-sandbox", "leadflow"][..]),
+        (
+            "leadflow-core",
+            &[
+                "leadflow-hubspot",
+                "leadflow-sandbox",
+                "leadflow",
+                "serde",
+                "tokio",
+                "reqwest",
+                "sqlx",
+            ][..],
+        ),
+        (
+            "leadflow-hubspot",
+            &["leadflow-sandbox", "leadflow", "leadflow-contract"][..],
+        ),
+        (
+            "leadflow-sandbox",
+            &["leadflow-hubspot", "leadflow", "leadflow-contract"][..],
+        ),
+        (
+            "leadflow-contract",
+            &["leadflow-hubspot", "leadflow-sandbox", "leadflow"][..],
+        ),
     ])
 }
 
 #[test]
 fn crate_dependencies_follow_the_architecture() {
     let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(workspace_root())
         .output()
         .expect("cargo metadata runs");
-    assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
-    let meta: serde_json::Value = serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let meta: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
     let rules = forbidden();
     let mut violations = Vec::new();
     for package in meta["packages"].as_array().into_iter().flatten() {
         let name = package["name"].as_str().unwrap_or_default();
-        let Some(banned) = rules.get(name) else { continue };
+        let Some(banned) = rules.get(name) else {
+            continue;
+        };
         for dep in package["dependencies"].as_array().into_iter().flatten() {
             let dep_name = dep["name"].as_str().unwrap_or_default();
             // Dev-dependencies may cross the boundary: tests of the client run against the sandbox.
@@ -77,13 +122,20 @@ fn crate_dependencies_follow_the_architecture() {
             }
         }
     }
-    assert!(violations.is_empty(), "dependency edges ARCHITECTURE.md forbids:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "dependency edges ARCHITECTURE.md forbids:\n{}",
+        violations.join("\n")
+    );
 }
 
 #[test]
 fn no_machine_paths_in_tracked_files() {
     let root = workspace_root();
-    let output = Command::new("git").args(["ls-files"]).current_dir(&root).output();
+    let output = Command::new("git")
+        .args(["ls-files"])
+        .current_dir(&root)
+        .output();
     let Ok(output) = output else { return };
     let needle = concat!("/wo", "rk/");
     let mut found = Vec::new();
@@ -93,5 +145,9 @@ fn no_machine_paths_in_tracked_files() {
             found.push(file.to_owned());
         }
     }
-    assert!(found.is_empty(), "absolute paths of this machine in: {}", found.join(", "));
+    assert!(
+        found.is_empty(),
+        "absolute paths of this machine in: {}",
+        found.join(", ")
+    );
 }

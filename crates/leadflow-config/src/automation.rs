@@ -51,9 +51,18 @@ pub const SCHEDULE_ACTIONS: [&str; 9] = [
 ];
 
 pub(crate) fn read_schedules(root: &Node, sink: &mut Sink<'_>) -> Schedules {
-    let mut out = Schedules { time_zone: "UTC".into(), triggers: Vec::new() };
-    let Some(r) = MapReader::new(root, "schedules.yaml", sink) else { return out };
-    r.check_keys(&["time_zone", "automation_triggers"], "schedules.yaml", sink);
+    let mut out = Schedules {
+        time_zone: "UTC".into(),
+        triggers: Vec::new(),
+    };
+    let Some(r) = MapReader::new(root, "schedules.yaml", sink) else {
+        return out;
+    };
+    r.check_keys(
+        &["time_zone", "automation_triggers"],
+        "schedules.yaml",
+        sink,
+    );
     if let Some((tz, n)) = r.string("time_zone", false, sink) {
         crate::settings::check_zone(&tz, n, sink);
         out.time_zone = tz;
@@ -64,26 +73,46 @@ pub(crate) fn read_schedules(root: &Node, sink: &mut Sink<'_>) -> Schedules {
     };
     for (key, def) in map {
         let key_text = key.as_text().unwrap_or_default();
-        let Some(t) = MapReader::new(def, &format!("automation {key_text:?}"), sink) else { continue };
-        t.check_keys(&["schedule", "cron", "actions", "task_retention_days"], &format!("automation {key_text:?}"), sink);
-        let description = t.string("schedule", false, sink).map(|(s, _)| s).unwrap_or_default();
-        let Some((cron, cron_node)) = t.string("cron", true, sink) else { continue };
+        let Some(t) = MapReader::new(def, &format!("automation {key_text:?}"), sink) else {
+            continue;
+        };
+        t.check_keys(
+            &["schedule", "cron", "actions", "task_retention_days"],
+            &format!("automation {key_text:?}"),
+            sink,
+        );
+        let description = t
+            .string("schedule", false, sink)
+            .map(|(s, _)| s)
+            .unwrap_or_default();
+        let Some((cron, cron_node)) = t.string("cron", true, sink) else {
+            continue;
+        };
         if let Err(e) = croner::Cron::from_str(&cron) {
             sink.hint(cron_node, format!("invalid cron expression {cron:?}: {e}"), "five fields: minute hour day-of-month month day-of-week, for example \"0 9 * * MON\"");
         }
         let actions = t.strings("actions", sink);
         for (a, n) in &actions {
             if !SCHEDULE_ACTIONS.contains(&a.as_str()) {
-                sink.hint(n, format!("unknown automation action {a:?}"), choices_hint(a, SCHEDULE_ACTIONS));
+                sink.hint(
+                    n,
+                    format!("unknown automation action {a:?}"),
+                    choices_hint(a, SCHEDULE_ACTIONS),
+                );
             }
         }
-        let task_retention_days = t.string("task_retention_days", false, sink).and_then(|(v, n)| match v.parse::<u32>() {
-            Ok(d) => Some(d),
-            Err(_) => {
-                sink.at(n, format!("task_retention_days {v:?} is not a whole number of days"));
-                None
-            }
-        });
+        let task_retention_days =
+            t.string("task_retention_days", false, sink)
+                .and_then(|(v, n)| match v.parse::<u32>() {
+                    Ok(d) => Some(d),
+                    Err(_) => {
+                        sink.at(
+                            n,
+                            format!("task_retention_days {v:?} is not a whole number of days"),
+                        );
+                        None
+                    }
+                });
         out.triggers.push(Schedule {
             key: key_text,
             description,
@@ -133,22 +162,53 @@ fn number(r: &MapReader<'_>, key: &str, default: f64, sink: &mut Sink<'_>) -> f6
 }
 
 pub(crate) fn read_scoring(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_>) -> Scoring {
-    let mut s = Scoring { clamp: (1.0, 100.0), recency_property: "last_activity_date".into(), ..Scoring::default() };
-    let Some(r) = MapReader::new(root, "scoring.yaml", sink) else { return s };
+    let mut s = Scoring {
+        clamp: (1.0, 100.0),
+        recency_property: "last_activity_date".into(),
+        ..Scoring::default()
+    };
+    let Some(r) = MapReader::new(root, "scoring.yaml", sink) else {
+        return s;
+    };
     r.check_keys(&["lead_scoring"], "scoring.yaml", sink);
-    let Some(l) = r.get("lead_scoring").and_then(|n| MapReader::new(n, "lead_scoring", sink)) else { return s };
-    l.check_keys(&["base", "icp_fit_score", "response_status", "engagement_recency", "clamp"], "lead_scoring", sink);
+    let Some(l) = r
+        .get("lead_scoring")
+        .and_then(|n| MapReader::new(n, "lead_scoring", sink))
+    else {
+        return s;
+    };
+    l.check_keys(
+        &[
+            "base",
+            "icp_fit_score",
+            "response_status",
+            "engagement_recency",
+            "clamp",
+        ],
+        "lead_scoring",
+        sink,
+    );
     s.base = number(&l, "base", 0.0, sink);
-    if let Some(i) = l.get("icp_fit_score").and_then(|n| MapReader::new(n, "icp_fit_score", sink)) {
+    if let Some(i) = l
+        .get("icp_fit_score")
+        .and_then(|n| MapReader::new(n, "icp_fit_score", sink))
+    {
         i.check_keys(&["points_per_point"], "icp_fit_score", sink);
         s.icp_points_per_point = number(&i, "points_per_point", 0.0, sink);
     }
     if let Some(map) = l.get("response_status").and_then(Node::as_map) {
-        let options: Vec<String> = schema.find(ObjectType::Contacts, "response_status").map(|p| p.options().to_vec()).unwrap_or_default();
+        let options: Vec<String> = schema
+            .find(ObjectType::Contacts, "response_status")
+            .map(|p| p.options().to_vec())
+            .unwrap_or_default();
         for (k, v) in map {
             let option = k.as_text().unwrap_or_default();
             if !options.contains(&option) {
-                sink.hint(k, format!("{option:?} is not an option of Response Status"), choices_hint(&option, options.iter().map(String::as_str)));
+                sink.hint(
+                    k,
+                    format!("{option:?} is not an option of Response Status"),
+                    choices_hint(&option, options.iter().map(String::as_str)),
+                );
             }
             match v.as_text().and_then(|t| t.parse::<f64>().ok()) {
                 Some(p) => {
@@ -158,12 +218,22 @@ pub(crate) fn read_scoring(root: &Node, schema: &PropertySchema, sink: &mut Sink
             }
         }
     }
-    if let Some(e) = l.get("engagement_recency").and_then(|n| MapReader::new(n, "engagement_recency", sink)) {
-        e.check_keys(&["property", "max_points", "half_life_days"], "engagement_recency", sink);
+    if let Some(e) = l
+        .get("engagement_recency")
+        .and_then(|n| MapReader::new(n, "engagement_recency", sink))
+    {
+        e.check_keys(
+            &["property", "max_points", "half_life_days"],
+            "engagement_recency",
+            sink,
+        );
         if let Some((p, n)) = e.string("property", false, sink) {
             match schema.kind_of(ObjectType::Contacts, &p) {
                 Some((name, PropertyKind::Date)) => s.recency_property = name,
-                Some(_) => sink.at(n, format!("engagement recency needs a date property; {p:?} is not one")),
+                Some(_) => sink.at(
+                    n,
+                    format!("engagement recency needs a date property; {p:?} is not one"),
+                ),
                 None => sink.at(n, format!("unknown contact property {p:?}")),
             }
         }
@@ -179,8 +249,15 @@ pub(crate) fn read_scoring(root: &Node, schema: &PropertySchema, sink: &mut Sink
     if let Some((text, n)) = l.string("clamp", false, sink) {
         match crate::properties::parse_range(&text) {
             Some((lo, hi)) if lo <= hi => s.clamp = (lo, hi),
-            Some(_) => sink.at(n, format!("clamp {text:?} has its minimum above its maximum")),
-            None => sink.hint(n, format!("clamp {text:?} is not a range"), "write \"1-100\""),
+            Some(_) => sink.at(
+                n,
+                format!("clamp {text:?} has its minimum above its maximum"),
+            ),
+            None => sink.hint(
+                n,
+                format!("clamp {text:?} is not a range"),
+                "write \"1-100\"",
+            ),
         }
     }
     s
@@ -198,31 +275,76 @@ pub struct SyncFlows {
 }
 
 const FLOWS: [(&str, &[&str]); 3] = [
-    ("contact_creation", &["validate_required_properties", "set_default_values", "trigger_appropriate_workflow"]),
-    ("contact_update", &["validate_property_changes", "update_related_deals", "trigger_response_workflows"]),
-    ("deal_creation", &["set_deal_properties", "link_to_contact", "trigger_pipeline_workflows"]),
+    (
+        "contact_creation",
+        &[
+            "validate_required_properties",
+            "set_default_values",
+            "trigger_appropriate_workflow",
+        ],
+    ),
+    (
+        "contact_update",
+        &[
+            "validate_property_changes",
+            "update_related_deals",
+            "trigger_response_workflows",
+        ],
+    ),
+    (
+        "deal_creation",
+        &[
+            "set_deal_properties",
+            "link_to_contact",
+            "trigger_pipeline_workflows",
+        ],
+    ),
 ];
 
 pub(crate) fn read_sync(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_>) -> SyncFlows {
     let mut out = SyncFlows::default();
-    let Some(r) = MapReader::new(root, "sync.yaml", sink) else { return out };
+    let Some(r) = MapReader::new(root, "sync.yaml", sink) else {
+        return out;
+    };
     r.check_keys(&["data_sync_workflows"], "sync.yaml", sink);
-    let Some(map) = r.get("data_sync_workflows").and_then(Node::as_map) else { return out };
+    let Some(map) = r.get("data_sync_workflows").and_then(Node::as_map) else {
+        return out;
+    };
     for (key, def) in map {
         let name = key.as_text().unwrap_or_default();
         let Some((_, allowed)) = FLOWS.iter().find(|(k, _)| *k == name) else {
-            sink.hint(key, format!("unknown data-sync flow {name:?}"), choices_hint(&name, FLOWS.iter().map(|(k, _)| *k)));
+            sink.hint(
+                key,
+                format!("unknown data-sync flow {name:?}"),
+                choices_hint(&name, FLOWS.iter().map(|(k, _)| *k)),
+            );
             continue;
         };
-        let Some(f) = MapReader::new(def, &format!("flow {name:?}"), sink) else { continue };
-        f.check_keys(&["trigger", "actions", "required_properties", "default_values"], &format!("flow {name:?}"), sink);
+        let Some(f) = MapReader::new(def, &format!("flow {name:?}"), sink) else {
+            continue;
+        };
+        f.check_keys(
+            &[
+                "trigger",
+                "actions",
+                "required_properties",
+                "default_values",
+            ],
+            &format!("flow {name:?}"),
+            sink,
+        );
         let actions = f.strings("actions", sink);
         for (a, n) in &actions {
             if !allowed.contains(&a.as_str()) {
-                sink.hint(n, format!("unknown action {a:?} for {name}"), choices_hint(a, allowed.iter().copied()));
+                sink.hint(
+                    n,
+                    format!("unknown action {a:?} for {name}"),
+                    choices_hint(a, allowed.iter().copied()),
+                );
             }
         }
-        out.flows.insert(name.clone(), actions.into_iter().map(|(a, _)| a).collect());
+        out.flows
+            .insert(name.clone(), actions.into_iter().map(|(a, _)| a).collect());
         for (p, n) in f.strings("required_properties", sink) {
             match schema.kind_of(ObjectType::Contacts, &p) {
                 Some((name, _)) => out.required_properties.push(name),
@@ -238,7 +360,11 @@ pub(crate) fn read_sync(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_
                         Ok(tv) => {
                             out.default_values.insert(spec.name.clone(), tv.to_wire());
                         }
-                        Err(e) => sink.error(v.loc, format!("default for {}: {:?} is not allowed", spec.label, e.given), Some(e.allowed)),
+                        Err(e) => sink.error(
+                            v.loc,
+                            format!("default for {}: {:?} is not allowed", spec.label, e.given),
+                            Some(e.allowed),
+                        ),
                     },
                     None => sink.at(k, format!("unknown contact property {prop:?}")),
                 }

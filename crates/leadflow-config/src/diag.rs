@@ -46,7 +46,12 @@ impl<'a> Sink<'a> {
 
     /// Records a problem at `loc`.
     pub fn error(&mut self, loc: Loc, message: impl Into<String>, hint: Option<String>) {
-        self.out.push(Diagnostic { file: self.file.to_path_buf(), loc, message: message.into(), hint });
+        self.out.push(Diagnostic {
+            file: self.file.to_path_buf(),
+            loc,
+            message: message.into(),
+            hint,
+        });
     }
 
     /// Records a problem at a node.
@@ -66,7 +71,10 @@ impl<'a> Sink<'a> {
 }
 
 /// The closest candidate to `given`, when one is close enough to be a likely typo.
-pub fn did_you_mean<'c>(given: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+pub fn did_you_mean<'c>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
     let given_l = given.to_lowercase();
     candidates
         .into_iter()
@@ -77,8 +85,15 @@ pub fn did_you_mean<'c>(given: &str, candidates: impl IntoIterator<Item = &'c st
 }
 
 /// A hint naming the allowed values, with a suggestion when one is close.
-pub fn choices_hint<'c>(given: &str, candidates: impl IntoIterator<Item = &'c str> + Clone) -> String {
-    let list: Vec<String> = candidates.clone().into_iter().map(|c| format!("{c:?}")).collect();
+pub fn choices_hint<'c>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'c str> + Clone,
+) -> String {
+    let list: Vec<String> = candidates
+        .clone()
+        .into_iter()
+        .map(|c| format!("{c:?}"))
+        .collect();
     match did_you_mean(given, candidates) {
         Some(best) => format!("did you mean {best:?}? Allowed: {}", list.join(", ")),
         None => format!("allowed: {}", list.join(", ")),
@@ -91,9 +106,17 @@ mod tests {
 
     #[test]
     fn suggests_close_spellings_only() {
-        let options = ["No Response", "Interested", "Not Interested", "Meeting Scheduled"];
+        let options = [
+            "No Response",
+            "Interested",
+            "Not Interested",
+            "Meeting Scheduled",
+        ];
         assert_eq!(did_you_mean("Intrested", options), Some("Interested"));
-        assert_eq!(did_you_mean("meeting sheduled", options), Some("Meeting Scheduled"));
+        assert_eq!(
+            did_you_mean("meeting sheduled", options),
+            Some("Meeting Scheduled")
+        );
         assert_eq!(did_you_mean("Banana", options), None);
         assert!(choices_hint("Intrested", options).starts_with("did you mean \"Interested\"?"));
     }

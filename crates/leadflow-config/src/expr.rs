@@ -28,7 +28,10 @@ pub struct ExprProblem {
 }
 
 fn problem(message: impl Into<String>, hint: Option<String>) -> ExprProblem {
-    ExprProblem { message: message.into(), hint }
+    ExprProblem {
+        message: message.into(),
+        hint,
+    }
 }
 
 /// Splits text into code and quoted-string pieces: `(is_string, text)`.
@@ -75,7 +78,10 @@ fn replace_words(hay: &str, needle: &str, with: &str) -> String {
     while let Some(pos) = lower[i..].find(&n) {
         let start = i + pos;
         let end = start + n.len();
-        let before_ok = hay[..start].chars().next_back().is_none_or(|c| !is_word(c) && c != '.');
+        let before_ok = hay[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_word(c) && c != '.');
         let after_ok = hay[end..].chars().next().is_none_or(|c| !is_word(c));
         out.push_str(&hay[i..start]);
         if before_ok && after_ok {
@@ -165,7 +171,9 @@ pub fn translate_template(src: &str) -> String {
     let mut out = String::new();
     let mut rest = src;
     while let Some(open) = rest.find("{{") {
-        let Some(close) = rest[open..].find("}}") else { break };
+        let Some(close) = rest[open..].find("}}") else {
+            break;
+        };
         out.push_str(&rest[..open + 2]);
         out.push_str(&rewrite_dates(&rest[open + 2..open + close]));
         out.push_str("}}");
@@ -181,7 +189,10 @@ fn template_exprs(src: &str) -> Result<Vec<String>, ExprProblem> {
     let mut rest = src;
     while let Some(open) = rest.find("{{") {
         let Some(close) = rest[open..].find("}}") else {
-            return Err(problem("a template opens {{ without closing it", Some("close every {{ with }}".to_owned())));
+            return Err(problem(
+                "a template opens {{ without closing it",
+                Some("close every {{ with }}".to_owned()),
+            ));
         };
         out.push(rest[open + 2..open + close].trim().to_owned());
         rest = &rest[open + close + 2..];
@@ -198,10 +209,23 @@ pub fn check_condition(src: &str, schema: &PropertySchema) -> Vec<ExprProblem> {
     match parse_expr(&jinja) {
         Ok(expr) => {
             let mut out = Vec::new();
-            Checker { schema, out: &mut out }.expr(&expr);
+            Checker {
+                schema,
+                out: &mut out,
+            }
+            .expr(&expr);
             out
         }
-        Err(e) => vec![problem(format!("the condition {src:?} does not parse: {}", e.detail().unwrap_or("syntax error")), Some("conditions look like `ICP Fit Score >= 7 AND response_status == 'Interested'`".to_owned()))],
+        Err(e) => vec![problem(
+            format!(
+                "the condition {src:?} does not parse: {}",
+                e.detail().unwrap_or("syntax error")
+            ),
+            Some(
+                "conditions look like `ICP Fit Score >= 7 AND response_status == 'Interested'`"
+                    .to_owned(),
+            ),
+        )],
     }
 }
 
@@ -216,13 +240,29 @@ pub fn check_template(src: &str, schema: &PropertySchema) -> Vec<ExprProblem> {
     for e in exprs {
         match parse_expr(&e) {
             Ok(expr) => {
-                Checker { schema, out: &mut out }.expr(&expr);
+                Checker {
+                    schema,
+                    out: &mut out,
+                }
+                .expr(&expr);
             }
-            Err(err) => out.push(problem(format!("the template expression {{{{ {e} }}}} does not parse: {}", err.detail().unwrap_or("syntax error")), None)),
+            Err(err) => out.push(problem(
+                format!(
+                    "the template expression {{{{ {e} }}}} does not parse: {}",
+                    err.detail().unwrap_or("syntax error")
+                ),
+                None,
+            )),
         }
     }
     if let Err(e) = minijinja::Environment::new().template_from_str(&translated) {
-        out.push(problem(format!("the template does not parse: {}", e.detail().unwrap_or("syntax error")), None));
+        out.push(problem(
+            format!(
+                "the template does not parse: {}",
+                e.detail().unwrap_or("syntax error")
+            ),
+            None,
+        ));
     }
     out
 }
@@ -249,8 +289,12 @@ impl Checker<'_> {
             Some((n, k)) => Ty::Property(n, k),
             None => {
                 let known = self.schema.known_names(object);
-                let hint = did_you_mean(name, known.iter().map(String::as_str)).map(|b| format!("did you mean {b:?}?"));
-                self.out.push(problem(format!("unknown {} property {name:?}", object.singular()), hint));
+                let hint = did_you_mean(name, known.iter().map(String::as_str))
+                    .map(|b| format!("did you mean {b:?}?"));
+                self.out.push(problem(
+                    format!("unknown {} property {name:?}", object.singular()),
+                    hint,
+                ));
                 Ty::Unknown
             }
         }
@@ -276,7 +320,9 @@ impl Checker<'_> {
                 }
             }
             ast::Expr::GetAttr(g) => match &g.expr {
-                ast::Expr::Var(v) if v.id == "contact" => self.property(ObjectType::Contacts, g.name),
+                ast::Expr::Var(v) if v.id == "contact" => {
+                    self.property(ObjectType::Contacts, g.name)
+                }
                 ast::Expr::Var(v) if v.id == "deal" => self.property(ObjectType::Deals, g.name),
                 other => {
                     self.expr(other);
@@ -306,7 +352,9 @@ impl Checker<'_> {
                 for op in &c.ops {
                     let right = self.expr(&op.expr);
                     match op.op {
-                        ast::CompareOpKind::In | ast::CompareOpKind::NotIn => self.membership(&left, &op.expr),
+                        ast::CompareOpKind::In | ast::CompareOpKind::NotIn => {
+                            self.membership(&left, &op.expr)
+                        }
                         _ => self.compare(&left, &right),
                     }
                     left = right;
@@ -315,15 +363,24 @@ impl Checker<'_> {
             }
             ast::Expr::Test(t) => {
                 self.expr(&t.expr);
-                if !matches!(t.name, "defined" | "undefined" | "none" | "true" | "false" | "number" | "string") {
-                    self.out.push(problem(format!("unknown test `is {}`", t.name), Some("use `X exists` or `X is defined`".to_owned())));
+                if !matches!(
+                    t.name,
+                    "defined" | "undefined" | "none" | "true" | "false" | "number" | "string"
+                ) {
+                    self.out.push(problem(
+                        format!("unknown test `is {}`", t.name),
+                        Some("use `X exists` or `X is defined`".to_owned()),
+                    ));
                 }
                 Ty::Bool
             }
             ast::Expr::Call(call) => {
                 match &call.expr {
                     ast::Expr::Var(v) if v.id == "add_days" => {}
-                    _ => self.out.push(problem("conditions may call only date arithmetic (current_date ± N days)", None)),
+                    _ => self.out.push(problem(
+                        "conditions may call only date arithmetic (current_date ± N days)",
+                        None,
+                    )),
                 }
                 for a in &call.args {
                     if let ast::CallArg::Pos(e) = a {
@@ -391,22 +448,40 @@ impl Checker<'_> {
                 }
             }
             (PropertyKind::Dropdown { .. }, Ty::Number) => {
-                self.out.push(problem(format!("{name} is a dropdown, compared with a number"), Some("quote the option: 'Interested'".to_owned())));
+                self.out.push(problem(
+                    format!("{name} is a dropdown, compared with a number"),
+                    Some("quote the option: 'Interested'".to_owned()),
+                ));
             }
             (PropertyKind::Number { .. }, Ty::Str(v)) => {
-                self.out.push(problem(format!("{name} is a number, compared with the string {v:?}"), Some(format!("write the number without quotes: {name} >= 7"))));
+                self.out.push(problem(
+                    format!("{name} is a number, compared with the string {v:?}"),
+                    Some(format!("write the number without quotes: {name} >= 7")),
+                ));
             }
             (PropertyKind::Number { min, max }, Ty::Number) => {
                 let _ = (min, max);
             }
             (PropertyKind::Text | PropertyKind::LongText, Ty::Number) => {
-                self.out.push(problem(format!("{name} is text, compared with a number"), Some("quote the value".to_owned())));
+                self.out.push(problem(
+                    format!("{name} is text, compared with a number"),
+                    Some("quote the value".to_owned()),
+                ));
             }
             (PropertyKind::Date, Ty::Number) => {
-                self.out.push(problem(format!("{name} is a date, compared with a number"), Some("compare with a date: {{ current_date - 3 days }} or '2026-11-24'".to_owned())));
+                self.out.push(problem(
+                    format!("{name} is a date, compared with a number"),
+                    Some(
+                        "compare with a date: {{ current_date - 3 days }} or '2026-11-24'"
+                            .to_owned(),
+                    ),
+                ));
             }
             (PropertyKind::Date, Ty::Str(v)) if crate::values::parse_date(v).is_none() => {
-                self.out.push(problem(format!("{name} is a date, compared with {v:?}, which is not a date"), Some("write dates as 'YYYY-MM-DD'".to_owned())));
+                self.out.push(problem(
+                    format!("{name} is a date, compared with {v:?}, which is not a date"),
+                    Some("write dates as 'YYYY-MM-DD'".to_owned()),
+                ));
             }
             _ => {}
         }

@@ -91,7 +91,10 @@ impl Node {
 
     /// The value under `key`, when this is a mapping that has it.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?.iter().find(|(k, _)| k.as_text().as_deref() == Some(key)).map(|(_, v)| v)
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_text().as_deref() == Some(key))
+            .map(|(_, v)| v)
     }
 
     /// What kind of node it is, for messages.
@@ -113,10 +116,19 @@ impl Node {
 /// The YAML syntax error with its location.
 pub fn parse(text: &str) -> Result<Node, (Loc, String)> {
     if text.trim().is_empty() {
-        return Ok(Node { value: Value::Null, loc: Loc { line: 1, column: 1 } });
+        return Ok(Node {
+            value: Value::Null,
+            loc: Loc { line: 1, column: 1 },
+        });
     }
     serde_saphyr::from_str::<Node>(text).map_err(|e| {
-        let loc = e.location().map(|l| Loc { line: l.line() as u32, column: l.column() as u32 }).unwrap_or(Loc { line: 1, column: 1 });
+        let loc = e
+            .location()
+            .map(|l| Loc {
+                line: l.line() as u32,
+                column: l.column() as u32,
+            })
+            .unwrap_or(Loc { line: 1, column: 1 });
         let message = e.to_string();
         let first = message.lines().next().unwrap_or("invalid YAML").to_owned();
         (loc, first)
@@ -126,8 +138,14 @@ pub fn parse(text: &str) -> Result<Node, (Loc, String)> {
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let spanned = Spanned::<Value>::deserialize(d)?;
-        let loc = Loc { line: spanned.referenced.line() as u32, column: spanned.referenced.column() as u32 };
-        Ok(Node { value: spanned.value, loc })
+        let loc = Loc {
+            line: spanned.referenced.line() as u32,
+            column: spanned.referenced.column() as u32,
+        };
+        Ok(Node {
+            value: spanned.value,
+            loc,
+        })
     }
 }
 
@@ -197,10 +215,20 @@ mod tests {
     fn nodes_know_where_they_are() {
         let text = "contact_properties:\n  icp_type:\n    type: \"dropdown\"\n    options: [\"ICP-A\", \"ICP-B\"]\n    existing: true\n    max: 10\n";
         let root = parse(text).unwrap();
-        let icp = root.get("contact_properties").unwrap().get("icp_type").unwrap();
+        let icp = root
+            .get("contact_properties")
+            .unwrap()
+            .get("icp_type")
+            .unwrap();
         let ty = icp.get("type").unwrap();
         assert_eq!(ty.as_str(), Some("dropdown"));
-        assert_eq!(ty.loc, Loc { line: 3, column: 11 });
+        assert_eq!(
+            ty.loc,
+            Loc {
+                line: 3,
+                column: 11
+            }
+        );
         let options = icp.get("options").unwrap().as_seq().unwrap();
         assert_eq!(options[1].as_str(), Some("ICP-B"));
         assert_eq!(options[1].loc.line, 4);

@@ -13,11 +13,20 @@ use crate::workflows::Workflow;
 /// The files of a project, with what `leadflow init` writes into each.
 pub const FILES: [(&str, &str); 7] = [
     ("leadflow.yaml", include_str!("../templates/leadflow.yaml")),
-    ("properties.yaml", include_str!("../templates/properties.yaml")),
-    ("workflows.yaml", include_str!("../templates/workflows.yaml")),
+    (
+        "properties.yaml",
+        include_str!("../templates/properties.yaml"),
+    ),
+    (
+        "workflows.yaml",
+        include_str!("../templates/workflows.yaml"),
+    ),
     ("sync.yaml", include_str!("../templates/sync.yaml")),
     ("reports.yaml", include_str!("../templates/reports.yaml")),
-    ("schedules.yaml", include_str!("../templates/schedules.yaml")),
+    (
+        "schedules.yaml",
+        include_str!("../templates/schedules.yaml"),
+    ),
     ("scoring.yaml", include_str!("../templates/scoring.yaml")),
 ];
 
@@ -42,7 +51,12 @@ pub struct Project {
     pub scoring: Scoring,
 }
 
-fn read(dir: &Path, name: &str, required: bool, out: &mut Vec<Diagnostic>) -> Option<(PathBuf, Node)> {
+fn read(
+    dir: &Path,
+    name: &str,
+    required: bool,
+    out: &mut Vec<Diagnostic>,
+) -> Option<(PathBuf, Node)> {
     let path = dir.join(name);
     let shown = PathBuf::from(name);
     let start = Loc { line: 1, column: 1 };
@@ -55,12 +69,20 @@ fn read(dir: &Path, name: &str, required: bool, out: &mut Vec<Diagnostic>) -> Op
             return None;
         }
         Err(e) => {
-            Sink::new(&shown, out).error(start, format!("cannot read {}: {e}", path.display()), None);
+            Sink::new(&shown, out).error(
+                start,
+                format!("cannot read {}: {e}", path.display()),
+                None,
+            );
             return None;
         }
     };
     let Ok(text) = String::from_utf8(bytes) else {
-        Sink::new(&shown, out).error(start, format!("{name} is not UTF-8 text"), Some("save the file as UTF-8".to_owned()));
+        Sink::new(&shown, out).error(
+            start,
+            format!("{name} is not UTF-8 text"),
+            Some("save the file as UTF-8".to_owned()),
+        );
         return None;
     };
     match crate::node::parse(&text) {
@@ -85,28 +107,53 @@ pub fn load(dir: &Path) -> (Project, Vec<Diagnostic>) {
         None => PropertySchema::default(),
     };
     let workflows = match read(dir, "workflows.yaml", false, &mut diags) {
-        Some((file, node)) => crate::workflows::read_file(&node, &properties, &settings, &mut Sink::new(&file, &mut diags)),
+        Some((file, node)) => crate::workflows::read_file(
+            &node,
+            &properties,
+            &settings,
+            &mut Sink::new(&file, &mut diags),
+        ),
         None => Vec::new(),
     };
     let sync = match read(dir, "sync.yaml", false, &mut diags) {
-        Some((file, node)) => crate::automation::read_sync(&node, &properties, &mut Sink::new(&file, &mut diags)),
+        Some((file, node)) => {
+            crate::automation::read_sync(&node, &properties, &mut Sink::new(&file, &mut diags))
+        }
         None => SyncFlows::default(),
     };
     let reports = match read(dir, "reports.yaml", false, &mut diags) {
-        Some((file, node)) => crate::reports::read_file(&node, &properties, &mut Sink::new(&file, &mut diags)),
+        Some((file, node)) => {
+            crate::reports::read_file(&node, &properties, &mut Sink::new(&file, &mut diags))
+        }
         None => Reports::default(),
     };
     let schedules = match read(dir, "schedules.yaml", false, &mut diags) {
-        Some((file, node)) => crate::automation::read_schedules(&node, &mut Sink::new(&file, &mut diags)),
+        Some((file, node)) => {
+            crate::automation::read_schedules(&node, &mut Sink::new(&file, &mut diags))
+        }
         None => Schedules::default(),
     };
     let scoring = match read(dir, "scoring.yaml", false, &mut diags) {
-        Some((file, node)) => crate::automation::read_scoring(&node, &properties, &mut Sink::new(&file, &mut diags)),
+        Some((file, node)) => {
+            crate::automation::read_scoring(&node, &properties, &mut Sink::new(&file, &mut diags))
+        }
         None => Scoring::default(),
     };
     diags.sort();
     diags.dedup();
-    (Project { dir: dir.to_path_buf(), settings, properties, workflows, sync, reports, schedules, scoring }, diags)
+    (
+        Project {
+            dir: dir.to_path_buf(),
+            settings,
+            properties,
+            workflows,
+            sync,
+            reports,
+            schedules,
+            scoring,
+        },
+        diags,
+    )
 }
 
 /// Writes the spec's configuration into `dir` (created if needed). Existing files are
@@ -124,7 +171,9 @@ pub fn init(dir: &Path, force: bool) -> std::io::Result<(Vec<PathBuf>, Vec<PathB
             kept.push(path);
             continue;
         }
-        std::fs::write(&path, text).map_err(|e| std::io::Error::new(e.kind(), format!("writing {}: {e}", path.display())))?;
+        std::fs::write(&path, text).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("writing {}: {e}", path.display()))
+        })?;
         written.push(path);
     }
     Ok((written, kept))

@@ -59,7 +59,10 @@ impl PropertyKind {
     pub fn from_hubspot(type_: &str, field_type: &str, options: Vec<String>) -> Option<Self> {
         Some(match (type_, field_type) {
             ("enumeration", _) => Self::Dropdown { options },
-            ("number", _) => Self::Number { min: None, max: None },
+            ("number", _) => Self::Number {
+                min: None,
+                max: None,
+            },
             ("string", "textarea") | ("string", "html") => Self::LongText,
             ("string", _) | ("phone_number", _) => Self::Text,
             ("date", _) | ("datetime", _) => Self::Date,
@@ -105,7 +108,9 @@ pub fn label_from_name(name: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -114,26 +119,51 @@ pub fn label_from_name(name: &str) -> String {
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && name.len() <= 100
 }
 
-const KEYS: [&str; 8] = ["label", "type", "options", "range", "description", "existing", "unique", "hidden"];
+const KEYS: [&str; 8] = [
+    "label",
+    "type",
+    "options",
+    "range",
+    "description",
+    "existing",
+    "unique",
+    "hidden",
+];
 const TYPES: [&str; 5] = ["dropdown", "number", "text", "long_text", "date"];
 
 /// Parses `"1-10"` (or `"1 - 10"`, negatives allowed) into bounds.
 pub(crate) fn parse_range(text: &str) -> Option<(f64, f64)> {
     let t = text.trim();
-    let split = t.char_indices().skip(1).find(|&(i, c)| c == '-' && !t[..i].trim_end().ends_with(['e', 'E']))?;
+    let split = t
+        .char_indices()
+        .skip(1)
+        .find(|&(i, c)| c == '-' && !t[..i].trim_end().ends_with(['e', 'E']))?;
     let (a, b) = (t[..split.0].trim(), t[split.0 + 1..].trim());
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
 /// Reads one `<object>_properties:` mapping.
-pub(crate) fn read_properties(node: &Node, object: ObjectType, sink: &mut Sink<'_>) -> Vec<PropertySpec> {
+pub(crate) fn read_properties(
+    node: &Node,
+    object: ObjectType,
+    sink: &mut Sink<'_>,
+) -> Vec<PropertySpec> {
     let Some(map) = node.as_map() else {
         if !matches!(node.value, crate::node::Value::Null) {
-            sink.at(node, format!("{}_properties must map property names to definitions, found {}", object.singular(), node.kind()));
+            sink.at(
+                node,
+                format!(
+                    "{}_properties must map property names to definitions, found {}",
+                    object.singular(),
+                    node.kind()
+                ),
+            );
         }
         return Vec::new();
     };
@@ -145,22 +175,37 @@ pub(crate) fn read_properties(node: &Node, object: ObjectType, sink: &mut Sink<'
             continue;
         }
         let Some(r) = MapReader::new(def, &format!("property {name:?}"), sink) else {
-            sink.at(def, format!("property {name:?} needs a definition with at least a type"));
+            sink.at(
+                def,
+                format!("property {name:?} needs a definition with at least a type"),
+            );
             continue;
         };
         r.check_keys(&KEYS, &format!("property {name:?}"), sink);
-        let label = r.string("label", false, sink).map(|(s, _)| s).unwrap_or_else(|| label_from_name(&name));
-        let description = r.string("description", false, sink).map(|(s, _)| s).unwrap_or_default();
+        let label = r
+            .string("label", false, sink)
+            .map(|(s, _)| s)
+            .unwrap_or_else(|| label_from_name(&name));
+        let description = r
+            .string("description", false, sink)
+            .map(|(s, _)| s)
+            .unwrap_or_default();
         let existing = r.bool("existing", sink);
         let unique = r.bool("unique", sink);
         let _ = r.bool("hidden", sink);
-        let Some((type_name, type_node)) = r.string("type", true, sink) else { continue };
+        let Some((type_name, type_node)) = r.string("type", true, sink) else {
+            continue;
+        };
         let options = r.strings("options", sink);
         let range = r.string("range", false, sink);
         let kind = match type_name.as_str() {
             "dropdown" => {
                 if options.is_empty() {
-                    sink.hint(def, format!("dropdown property {name:?} has no options"), "add options: [\"A\", \"B\"]");
+                    sink.hint(
+                        def,
+                        format!("dropdown property {name:?} has no options"),
+                        "add options: [\"A\", \"B\"]",
+                    );
                 }
                 let mut seen = std::collections::BTreeSet::new();
                 for (o, n) in &options {
@@ -170,22 +215,30 @@ pub(crate) fn read_properties(node: &Node, object: ObjectType, sink: &mut Sink<'
                         sink.at(n, format!("option {o:?} of {name:?} is listed twice"));
                     }
                 }
-                PropertyKind::Dropdown { options: options.iter().map(|(o, _)| o.clone()).collect() }
+                PropertyKind::Dropdown {
+                    options: options.iter().map(|(o, _)| o.clone()).collect(),
+                }
             }
             "number" => {
                 let (min, max) = match &range {
                     None => (None, None),
-                    Some((text, n)) => match parse_range(text) {
-                        Some((lo, hi)) if lo > hi => {
-                            sink.hint(n, format!("range {text:?} of {name:?} has its minimum above its maximum"), format!("write \"{hi}-{lo}\""));
-                            (Some(lo), Some(hi))
+                    Some((text, n)) => {
+                        match parse_range(text) {
+                            Some((lo, hi)) if lo > hi => {
+                                sink.hint(n, format!("range {text:?} of {name:?} has its minimum above its maximum"), format!("write \"{hi}-{lo}\""));
+                                (Some(lo), Some(hi))
+                            }
+                            Some((lo, hi)) => (Some(lo), Some(hi)),
+                            None => {
+                                sink.hint(
+                                    n,
+                                    format!("range {text:?} of {name:?} is not a range"),
+                                    "write it as \"min-max\", for example \"1-10\"",
+                                );
+                                (None, None)
+                            }
                         }
-                        Some((lo, hi)) => (Some(lo), Some(hi)),
-                        None => {
-                            sink.hint(n, format!("range {text:?} of {name:?} is not a range"), "write it as \"min-max\", for example \"1-10\"");
-                            (None, None)
-                        }
-                    },
+                    }
                 };
                 PropertyKind::Number { min, max }
             }
@@ -193,21 +246,40 @@ pub(crate) fn read_properties(node: &Node, object: ObjectType, sink: &mut Sink<'
             "long_text" => PropertyKind::LongText,
             "date" => PropertyKind::Date,
             other => {
-                sink.hint(type_node, format!("unknown property type {other:?}"), choices_hint(other, TYPES));
+                sink.hint(
+                    type_node,
+                    format!("unknown property type {other:?}"),
+                    choices_hint(other, TYPES),
+                );
                 continue;
             }
         };
         if !matches!(kind, PropertyKind::Dropdown { .. }) {
             if let Some((_, n)) = options.first() {
-                sink.at(n, format!("options are only for dropdown properties; {name:?} is {type_name}"));
+                sink.at(
+                    n,
+                    format!("options are only for dropdown properties; {name:?} is {type_name}"),
+                );
             }
         }
         if !matches!(kind, PropertyKind::Number { .. }) {
             if let Some((_, n)) = &range {
-                sink.at(n, format!("a range is only for number properties; {name:?} is {type_name}"));
+                sink.at(
+                    n,
+                    format!("a range is only for number properties; {name:?} is {type_name}"),
+                );
             }
         }
-        out.push(PropertySpec { object, name, label, kind, description, existing, unique, loc: key.loc });
+        out.push(PropertySpec {
+            object,
+            name,
+            label,
+            kind,
+            description,
+            existing,
+            unique,
+            loc: key.loc,
+        });
     }
     out
 }
@@ -234,7 +306,13 @@ pub fn builtin_properties(object: ObjectType) -> Vec<(&'static str, PropertyKind
         ],
         ObjectType::Deals => vec![
             text("dealname"),
-            ("amount", PropertyKind::Number { min: None, max: None }),
+            (
+                "amount",
+                PropertyKind::Number {
+                    min: None,
+                    max: None,
+                },
+            ),
             text("dealstage"),
             text("pipeline"),
             ("closedate", PropertyKind::Date),
@@ -259,7 +337,11 @@ impl PropertySchema {
         self.properties
             .iter()
             .filter(|p| p.object == object)
-            .find(|p| p.name == key || p.label.eq_ignore_ascii_case(key) || p.name.eq_ignore_ascii_case(&key.replace(' ', "_")))
+            .find(|p| {
+                p.name == key
+                    || p.label.eq_ignore_ascii_case(key)
+                    || p.name.eq_ignore_ascii_case(&key.replace(' ', "_"))
+            })
     }
 
     /// The managed properties of one object.
@@ -269,8 +351,15 @@ impl PropertySchema {
 
     /// Every name a reference to `object` may use: managed names and labels, and HubSpot's own.
     pub fn known_names(&self, object: ObjectType) -> Vec<String> {
-        let mut names: Vec<String> = self.of(object).flat_map(|p| [p.name.clone(), p.label.clone()]).collect();
-        names.extend(builtin_properties(object).into_iter().map(|(n, _)| n.to_owned()));
+        let mut names: Vec<String> = self
+            .of(object)
+            .flat_map(|p| [p.name.clone(), p.label.clone()])
+            .collect();
+        names.extend(
+            builtin_properties(object)
+                .into_iter()
+                .map(|(n, _)| n.to_owned()),
+        );
         names
     }
 
@@ -279,22 +368,39 @@ impl PropertySchema {
         if let Some(p) = self.find(object, key) {
             return Some((p.name.clone(), p.kind.clone()));
         }
-        builtin_properties(object).into_iter().find(|(n, _)| *n == key).map(|(n, k)| (n.to_owned(), k))
+        builtin_properties(object)
+            .into_iter()
+            .find(|(n, _)| *n == key)
+            .map(|(n, k)| (n.to_owned(), k))
     }
 }
 
 /// Reads `properties.yaml`.
-pub(crate) fn read_file(root: &Node, file: &Path, out: &mut Vec<crate::Diagnostic>) -> PropertySchema {
+pub(crate) fn read_file(
+    root: &Node,
+    file: &Path,
+    out: &mut Vec<crate::Diagnostic>,
+) -> PropertySchema {
     let mut sink = Sink::new(file, out);
     let mut schema = PropertySchema::default();
-    let Some(r) = MapReader::new(root, "properties.yaml", &mut sink) else { return schema };
-    r.check_keys(&["contact_properties", "deal_properties"], "properties.yaml", &mut sink);
+    let Some(r) = MapReader::new(root, "properties.yaml", &mut sink) else {
+        return schema;
+    };
+    r.check_keys(
+        &["contact_properties", "deal_properties"],
+        "properties.yaml",
+        &mut sink,
+    );
     match r.get("contact_properties") {
-        Some(n) => schema.properties.extend(read_properties(n, ObjectType::Contacts, &mut sink)),
+        Some(n) => schema
+            .properties
+            .extend(read_properties(n, ObjectType::Contacts, &mut sink)),
         None => sink.at(root, "properties.yaml has no contact_properties"),
     }
     if let Some(n) = r.get("deal_properties") {
-        schema.properties.extend(read_properties(n, ObjectType::Deals, &mut sink));
+        schema
+            .properties
+            .extend(read_properties(n, ObjectType::Deals, &mut sink));
     }
     schema
 }

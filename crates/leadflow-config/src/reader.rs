@@ -15,7 +15,13 @@ impl<'n> MapReader<'n> {
             Value::Map(_) => Some(Self { node }),
             Value::Null => None,
             _ => {
-                sink.at(node, format!("{what} must be a mapping of keys to values, found {}", node.kind()));
+                sink.at(
+                    node,
+                    format!(
+                        "{what} must be a mapping of keys to values, found {}",
+                        node.kind()
+                    ),
+                );
                 None
             }
         }
@@ -26,7 +32,11 @@ impl<'n> MapReader<'n> {
         for (k, _) in self.node.as_map().unwrap_or_default() {
             let key = k.as_text().unwrap_or_default();
             if !allowed.contains(&key.as_str()) {
-                sink.hint(k, format!("unknown key {key:?} in {what}"), choices_hint(&key, allowed.iter().copied()));
+                sink.hint(
+                    k,
+                    format!("unknown key {key:?} in {what}"),
+                    choices_hint(&key, allowed.iter().copied()),
+                );
             }
         }
     }
@@ -37,7 +47,12 @@ impl<'n> MapReader<'n> {
     }
 
     /// A string under `key`; reports a missing required key or a non-scalar.
-    pub(crate) fn string(&self, key: &str, required: bool, sink: &mut Sink<'_>) -> Option<(String, &'n Node)> {
+    pub(crate) fn string(
+        &self,
+        key: &str,
+        required: bool,
+        sink: &mut Sink<'_>,
+    ) -> Option<(String, &'n Node)> {
         match self.get(key) {
             None => {
                 if required {
@@ -49,7 +64,10 @@ impl<'n> MapReader<'n> {
                 Some(s) => Some((s, n)),
                 None if matches!(n.value, Value::Null) && !required => None,
                 None => {
-                    sink.at(n, format!("{key:?} must be a single value, found {}", n.kind()));
+                    sink.at(
+                        n,
+                        format!("{key:?} must be a single value, found {}", n.kind()),
+                    );
                     None
                 }
             },
@@ -63,7 +81,11 @@ impl<'n> MapReader<'n> {
             Some(n) => match n.value {
                 Value::Bool(b) => b,
                 _ => {
-                    sink.hint(n, format!("{key:?} must be true or false, found {}", n.kind()), "write true or false without quotes");
+                    sink.hint(
+                        n,
+                        format!("{key:?} must be true or false, found {}", n.kind()),
+                        "write true or false without quotes",
+                    );
                     false
                 }
             },
@@ -72,7 +94,9 @@ impl<'n> MapReader<'n> {
 
     /// A list of strings under `key`.
     pub(crate) fn strings(&self, key: &str, sink: &mut Sink<'_>) -> Vec<(String, &'n Node)> {
-        let Some(n) = self.get(key) else { return Vec::new() };
+        let Some(n) = self.get(key) else {
+            return Vec::new();
+        };
         match &n.value {
             Value::Null => Vec::new(),
             Value::Seq(items) => items
@@ -80,7 +104,10 @@ impl<'n> MapReader<'n> {
                 .filter_map(|i| match i.as_text() {
                     Some(s) => Some((s, i)),
                     None => {
-                        sink.at(i, format!("items of {key:?} must be single values, found {}", i.kind()));
+                        sink.at(
+                            i,
+                            format!("items of {key:?} must be single values, found {}", i.kind()),
+                        );
                         None
                     }
                 })

@@ -10,15 +10,31 @@ use crate::reader::MapReader;
 use crate::workflows::Condition;
 
 /// The metrics leadflow computes.
-pub const METRICS: [&str; 5] = ["Total Contacts Created", "ICP Fit Score Average", "Response Rate", "Qualification Rate", "Meeting Conversion Rate"];
+pub const METRICS: [&str; 5] = [
+    "Total Contacts Created",
+    "ICP Fit Score Average",
+    "Response Rate",
+    "Qualification Rate",
+    "Meeting Conversion Rate",
+];
 /// The charts leadflow draws (besides "<metric> by <breakdown>").
 pub const CHARTS: [&str; 2] = ["Lead Score Distribution", "Activity Timeline"];
 /// The dashboard's reports.
-pub const DASHBOARD_REPORTS: [&str; 5] =
-    ["Manual Outreach Performance", "Automated Outreach Performance", "ICP Performance Comparison", "Response Rate Trends", "Lead Qualification Funnel"];
+pub const DASHBOARD_REPORTS: [&str; 5] = [
+    "Manual Outreach Performance",
+    "Automated Outreach Performance",
+    "ICP Performance Comparison",
+    "Response Rate Trends",
+    "Lead Qualification Funnel",
+];
 /// The dashboard's widgets.
-pub const WIDGETS: [&str; 5] =
-    ["Total Leads Generated (30 days)", "Average Response Rate", "Top Performing ICP", "Session Productivity Score", "Pipeline Value Created"];
+pub const WIDGETS: [&str; 5] = [
+    "Total Leads Generated (30 days)",
+    "Average Response Rate",
+    "Top Performing ICP",
+    "Session Productivity Score",
+    "Pipeline Value Created",
+];
 
 /// A report.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,8 +80,15 @@ pub struct Reports {
 }
 
 fn breakdown_property(name: &str, schema: &PropertySchema) -> Option<String> {
-    let aliases = [("campaign", "campaign_tag"), ("icp", "icp_type"), ("strategy", "message_strategy")];
-    let key = aliases.iter().find(|(a, _)| a.eq_ignore_ascii_case(name)).map_or(name, |(_, n)| n);
+    let aliases = [
+        ("campaign", "campaign_tag"),
+        ("icp", "icp_type"),
+        ("strategy", "message_strategy"),
+    ];
+    let key = aliases
+        .iter()
+        .find(|(a, _)| a.eq_ignore_ascii_case(name))
+        .map_or(name, |(_, n)| n);
     schema.kind_of(ObjectType::Contacts, key).map(|(n, _)| n)
 }
 
@@ -74,9 +97,14 @@ fn chart_known(chart: &str, schema: &PropertySchema) -> bool {
         return true;
     }
     let lower = chart.to_lowercase();
-    let Some(pos) = lower.find(" by ") else { return false };
+    let Some(pos) = lower.find(" by ") else {
+        return false;
+    };
     let (metric, by) = (&chart[..pos], &chart[pos + 4..]);
-    METRICS.iter().any(|m| m.eq_ignore_ascii_case(metric.trim())) && breakdown_property(by.trim(), schema).is_some()
+    METRICS
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(metric.trim()))
+        && breakdown_property(by.trim(), schema).is_some()
 }
 
 pub(crate) fn read_file(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_>) -> Reports {
@@ -84,15 +112,33 @@ pub(crate) fn read_file(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_
     let Some(map) = root.as_map() else { return out };
     for (key, def) in map {
         let key_text = key.as_text().unwrap_or_default();
-        let Some(r) = MapReader::new(def, &format!("{key_text:?}"), sink) else { continue };
-        let is_dashboard = def.get("widgets").is_some() || def.get("reports").is_some() || key_text.ends_with("dashboard");
-        let name = r.string("name", true, sink).map(|(s, _)| s).unwrap_or_else(|| key_text.clone());
+        let Some(r) = MapReader::new(def, &format!("{key_text:?}"), sink) else {
+            continue;
+        };
+        let is_dashboard = def.get("widgets").is_some()
+            || def.get("reports").is_some()
+            || key_text.ends_with("dashboard");
+        let name = r
+            .string("name", true, sink)
+            .map(|(s, _)| s)
+            .unwrap_or_else(|| key_text.clone());
         if is_dashboard {
-            r.check_keys(&["name", "type", "reports", "widgets"], &format!("dashboard {key_text:?}"), sink);
+            r.check_keys(
+                &["name", "type", "reports", "widgets"],
+                &format!("dashboard {key_text:?}"),
+                sink,
+            );
             let reports = r.strings("reports", sink);
             for (rep, n) in &reports {
-                if !DASHBOARD_REPORTS.iter().any(|d| d.eq_ignore_ascii_case(rep)) {
-                    sink.hint(n, format!("unknown dashboard report {rep:?}"), choices_hint(rep, DASHBOARD_REPORTS));
+                if !DASHBOARD_REPORTS
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(rep))
+                {
+                    sink.hint(
+                        n,
+                        format!("unknown dashboard report {rep:?}"),
+                        choices_hint(rep, DASHBOARD_REPORTS),
+                    );
                 }
             }
             let widgets = r.strings("widgets", sink);
@@ -109,14 +155,22 @@ pub(crate) fn read_file(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_
                 loc: key.loc,
             });
         } else {
-            r.check_keys(&["name", "type", "filters", "metrics", "breakdowns", "charts"], &format!("report {key_text:?}"), sink);
+            r.check_keys(
+                &["name", "type", "filters", "metrics", "breakdowns", "charts"],
+                &format!("report {key_text:?}"),
+                sink,
+            );
             let mut filters = Vec::new();
             for (f, n) in r.strings("filters", sink) {
                 let source = f.replace("created_date", "createdate");
                 for p in crate::expr::check_condition(&source, schema) {
                     sink.error(n.loc, p.message, p.hint);
                 }
-                filters.push(Condition { jinja: crate::expr::translate_condition(&source, schema), source: f, loc: n.loc });
+                filters.push(Condition {
+                    jinja: crate::expr::translate_condition(&source, schema),
+                    source: f,
+                    loc: n.loc,
+                });
             }
             let metrics = r.strings("metrics", sink);
             for (m, n) in &metrics {
@@ -130,7 +184,11 @@ pub(crate) fn read_file(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_
                     Some(p) => breakdowns.push(p),
                     None => {
                         let known = schema.known_names(ObjectType::Contacts);
-                        sink.hint(n, format!("breakdown {b:?} is not a contact property"), choices_hint(&b, known.iter().map(String::as_str)));
+                        sink.hint(
+                            n,
+                            format!("breakdown {b:?} is not a contact property"),
+                            choices_hint(&b, known.iter().map(String::as_str)),
+                        );
                     }
                 }
             }

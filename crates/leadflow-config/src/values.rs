@@ -48,14 +48,22 @@ pub struct ValueError {
 
 impl fmt::Display for ValueError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {:?} is not allowed; {}", self.property, self.given, self.allowed)
+        write!(
+            f,
+            "{}: {:?} is not allowed; {}",
+            self.property, self.given, self.allowed
+        )
     }
 }
 
 impl std::error::Error for ValueError {}
 
 fn fmt_bound(n: f64) -> String {
-    if n.fract() == 0.0 { format!("{}", n as i64) } else { n.to_string() }
+    if n.fract() == 0.0 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
 }
 
 /// Parses a calendar day: `YYYY-MM-DD`, an RFC 3339 instant at midnight UTC, or epoch
@@ -81,25 +89,52 @@ impl PropertySpec {
     pub fn allowed(&self) -> String {
         match &self.kind {
             PropertyKind::Dropdown { options } => {
-                format!("allowed: {}", options.iter().map(|o| format!("{o:?}")).collect::<Vec<_>>().join(", "))
+                format!(
+                    "allowed: {}",
+                    options
+                        .iter()
+                        .map(|o| format!("{o:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
-            PropertyKind::Number { min: Some(lo), max: Some(hi) } if lo.fract() == 0.0 && hi.fract() == 0.0 => {
-                format!("allowed: a whole number from {} to {}", fmt_bound(*lo), fmt_bound(*hi))
+            PropertyKind::Number {
+                min: Some(lo),
+                max: Some(hi),
+            } if lo.fract() == 0.0 && hi.fract() == 0.0 => {
+                format!(
+                    "allowed: a whole number from {} to {}",
+                    fmt_bound(*lo),
+                    fmt_bound(*hi)
+                )
             }
             PropertyKind::Number { min, max } => match (min, max) {
-                (Some(lo), Some(hi)) => format!("allowed: a number from {} to {}", fmt_bound(*lo), fmt_bound(*hi)),
+                (Some(lo), Some(hi)) => format!(
+                    "allowed: a number from {} to {}",
+                    fmt_bound(*lo),
+                    fmt_bound(*hi)
+                ),
                 (Some(lo), None) => format!("allowed: a number of at least {}", fmt_bound(*lo)),
                 (None, Some(hi)) => format!("allowed: a number of at most {}", fmt_bound(*hi)),
-                (None, None) => "allowed: a number (digits, at most one '.', no thousands separators)".to_owned(),
+                (None, None) => {
+                    "allowed: a number (digits, at most one '.', no thousands separators)"
+                        .to_owned()
+                }
             },
-            PropertyKind::Text => format!("allowed: one line of text, at most {MAX_TEXT_LEN} characters"),
+            PropertyKind::Text => {
+                format!("allowed: one line of text, at most {MAX_TEXT_LEN} characters")
+            }
             PropertyKind::LongText => format!("allowed: text of at most {MAX_TEXT_LEN} characters"),
             PropertyKind::Date => "allowed: a calendar day as YYYY-MM-DD".to_owned(),
         }
     }
 
     fn refuse(&self, given: &str) -> ValueError {
-        ValueError { property: self.label.clone(), given: given.to_owned(), allowed: self.allowed() }
+        ValueError {
+            property: self.label.clone(),
+            given: given.to_owned(),
+            allowed: self.allowed(),
+        }
     }
 
     /// Parses `text` as a value of this property. An empty string is not a value: callers
@@ -117,36 +152,56 @@ impl PropertySpec {
                 .map(|o| TypedValue::Option(o.clone()))
                 .ok_or_else(|| {
                     let mut e = self.refuse(text);
-                    if let Some(best) = crate::diag::did_you_mean(t, options.iter().map(String::as_str)) {
+                    if let Some(best) =
+                        crate::diag::did_you_mean(t, options.iter().map(String::as_str))
+                    {
                         e.allowed = format!("did you mean {best:?}? {}", e.allowed);
                     }
                     e
                 }),
             PropertyKind::Number { min, max } => {
                 let well_formed = !t.is_empty()
-                    && t.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+                    && t.chars()
+                        .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
                     && t.matches('.').count() <= 1
                     && t.rfind('-').is_none_or(|i| i == 0);
-                let n: f64 = if well_formed { t.parse().map_err(|_| self.refuse(text))? } else { return Err(self.refuse(text)) };
-                let whole = min.is_none_or(|m| m.fract() == 0.0) && max.is_none_or(|m| m.fract() == 0.0) && (min.is_some() || max.is_some());
-                if (whole && n.fract() != 0.0) || min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+                let n: f64 = if well_formed {
+                    t.parse().map_err(|_| self.refuse(text))?
+                } else {
+                    return Err(self.refuse(text));
+                };
+                let whole = min.is_none_or(|m| m.fract() == 0.0)
+                    && max.is_none_or(|m| m.fract() == 0.0)
+                    && (min.is_some() || max.is_some());
+                if (whole && n.fract() != 0.0)
+                    || min.is_some_and(|m| n < m)
+                    || max.is_some_and(|m| n > m)
+                {
                     return Err(self.refuse(text));
                 }
                 Ok(TypedValue::Number(n))
             }
             PropertyKind::Text => {
                 if text.chars().count() > MAX_TEXT_LEN || text.contains('\n') {
-                    return Err(ValueError { given: truncate(text), ..self.refuse(text) });
+                    return Err(ValueError {
+                        given: truncate(text),
+                        ..self.refuse(text)
+                    });
                 }
                 Ok(TypedValue::Text(text.to_owned()))
             }
             PropertyKind::LongText => {
                 if text.chars().count() > MAX_TEXT_LEN {
-                    return Err(ValueError { given: truncate(text), ..self.refuse(text) });
+                    return Err(ValueError {
+                        given: truncate(text),
+                        ..self.refuse(text)
+                    });
                 }
                 Ok(TypedValue::Text(text.to_owned()))
             }
-            PropertyKind::Date => parse_date(t).map(TypedValue::Date).ok_or_else(|| self.refuse(text)),
+            PropertyKind::Date => parse_date(t)
+                .map(TypedValue::Date)
+                .ok_or_else(|| self.refuse(text)),
         }
     }
 }
@@ -178,7 +233,13 @@ mod tests {
 
     #[test]
     fn icp_fit_score_takes_whole_numbers_from_one_to_ten() {
-        let p = spec("ICP Fit Score", PropertyKind::Number { min: Some(1.0), max: Some(10.0) });
+        let p = spec(
+            "ICP Fit Score",
+            PropertyKind::Number {
+                min: Some(1.0),
+                max: Some(10.0),
+            },
+        );
         assert_eq!(p.parse_value("7").unwrap().to_wire(), "7");
         assert_eq!(p.parse_value(" 10 ").unwrap(), TypedValue::Number(10.0));
         for bad in ["0", "11", "7.5", "1,000", "seven", "", "1.2.3", "5-"] {
@@ -191,9 +252,20 @@ mod tests {
 
     #[test]
     fn dropdowns_take_options_and_suggest_near_misses() {
-        let p = spec("Response Status", PropertyKind::Dropdown { options: vec!["No Response".into(), "Interested".into()] });
-        assert_eq!(p.parse_value("Interested").unwrap(), TypedValue::Option("Interested".into()));
-        assert_eq!(p.parse_value("interested").unwrap(), TypedValue::Option("Interested".into()));
+        let p = spec(
+            "Response Status",
+            PropertyKind::Dropdown {
+                options: vec!["No Response".into(), "Interested".into()],
+            },
+        );
+        assert_eq!(
+            p.parse_value("Interested").unwrap(),
+            TypedValue::Option("Interested".into())
+        );
+        assert_eq!(
+            p.parse_value("interested").unwrap(),
+            TypedValue::Option("Interested".into())
+        );
         let e = p.parse_value("Intrested").unwrap_err();
         assert!(e.to_string().contains("did you mean \"Interested\""), "{e}");
     }
@@ -202,8 +274,14 @@ mod tests {
     fn dates_are_calendar_days_at_midnight_utc() {
         let p = spec("Last Outreach Date", PropertyKind::Date);
         assert_eq!(p.parse_value("2026-11-24").unwrap().to_wire(), "2026-11-24");
-        assert_eq!(p.parse_value("2026-11-24T00:00:00Z").unwrap().to_wire(), "2026-11-24");
-        assert_eq!(p.parse_value("1764028800000").unwrap().to_wire(), "2025-11-25");
+        assert_eq!(
+            p.parse_value("2026-11-24T00:00:00Z").unwrap().to_wire(),
+            "2026-11-24"
+        );
+        assert_eq!(
+            p.parse_value("1764028800000").unwrap().to_wire(),
+            "2025-11-25"
+        );
         assert!(p.parse_value("2026-11-24T13:00:00Z").is_err());
         assert!(p.parse_value("24/11/2026").is_err());
     }

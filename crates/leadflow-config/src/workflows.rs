@@ -36,7 +36,10 @@ pub struct Template {
 
 impl Template {
     fn new(source: &str) -> Self {
-        Self { source: source.to_owned(), jinja: translate_template(source) }
+        Self {
+            source: source.to_owned(),
+            jinja: translate_template(source),
+        }
     }
 
     /// Whether the template is plain text, with no `{{ … }}`.
@@ -74,18 +77,32 @@ impl TagPattern {
             if open > 0 {
                 parts.push(TagPart::Literal(rest[..open].to_owned()));
             }
-            let close = rest[open..].find(']').ok_or_else(|| format!("the placeholder in {source:?} has no closing ]"))?;
+            let close = rest[open..]
+                .find(']')
+                .ok_or_else(|| format!("the placeholder in {source:?} has no closing ]"))?;
             let name = rest[open + 1..open + close].trim();
-            parts.push(if name.eq_ignore_ascii_case("date") { TagPart::Date } else { TagPart::Any(name.to_owned()) });
+            parts.push(if name.eq_ignore_ascii_case("date") {
+                TagPart::Date
+            } else {
+                TagPart::Any(name.to_owned())
+            });
             rest = &rest[open + close + 1..];
         }
         if !rest.is_empty() {
             parts.push(TagPart::Literal(rest.to_owned()));
         }
-        if !parts.iter().any(|p| matches!(p, TagPart::Literal(l) if !l.trim().is_empty())) {
-            return Err(format!("the tag pattern {source:?} has no fixed text to match"));
+        if !parts
+            .iter()
+            .any(|p| matches!(p, TagPart::Literal(l) if !l.trim().is_empty()))
+        {
+            return Err(format!(
+                "the tag pattern {source:?} has no fixed text to match"
+            ));
         }
-        Ok(Self { source: source.to_owned(), parts })
+        Ok(Self {
+            source: source.to_owned(),
+            parts,
+        })
     }
 
     /// Whether `tag` matches the pattern.
@@ -94,12 +111,21 @@ impl TagPattern {
             match parts.split_first() {
                 None => s.is_empty(),
                 Some((TagPart::Literal(l), rest)) => {
-                    s.len() >= l.len() && s.is_char_boundary(l.len()) && s[..l.len()].eq_ignore_ascii_case(l) && go(rest, &s[l.len()..])
+                    s.len() >= l.len()
+                        && s.is_char_boundary(l.len())
+                        && s[..l.len()].eq_ignore_ascii_case(l)
+                        && go(rest, &s[l.len()..])
                 }
                 Some((TagPart::Date, rest)) => {
-                    s.len() >= 10 && s.is_char_boundary(10) && crate::values::parse_date(&s[..10]).is_some() && s[..10].len() == 10 && go(rest, &s[10..])
+                    s.len() >= 10
+                        && s.is_char_boundary(10)
+                        && crate::values::parse_date(&s[..10]).is_some()
+                        && s[..10].len() == 10
+                        && go(rest, &s[10..])
                 }
-                Some((TagPart::Any(_), rest)) => (1..=s.len()).filter(|i| s.is_char_boundary(*i)).any(|i| go(rest, &s[i..])),
+                Some((TagPart::Any(_), rest)) => (1..=s.len())
+                    .filter(|i| s.is_char_boundary(*i))
+                    .any(|i| go(rest, &s[i..])),
             }
         }
         go(&self.parts, tag.trim())
@@ -239,14 +265,35 @@ pub struct Workflow {
     pub loc: Loc,
 }
 
-const WORKFLOW_KEYS: [&str; 6] = ["name", "trigger", "actions", "conditions", "reenrollment", "enabled"];
-const ACTIONS: [&str; 6] = ["set_property", "create_deal", "add_to_sequence", "create_task", "update_qualification", "update_deal_stage"];
+const WORKFLOW_KEYS: [&str; 6] = [
+    "name",
+    "trigger",
+    "actions",
+    "conditions",
+    "reenrollment",
+    "enabled",
+];
+const ACTIONS: [&str; 6] = [
+    "set_property",
+    "create_deal",
+    "add_to_sequence",
+    "create_task",
+    "update_qualification",
+    "update_deal_stage",
+];
 const TRIGGER_FORMS: &str = "\"Contact tagged with 'Manual Outreach - [Date]'\", \"Contact response_status property changes\", \
 \"New contact created\", or \"Contact has 'No Response' status for 3 days\"";
 
 /// Stage labels of HubSpot's default deal pipeline.
-pub const DEFAULT_STAGE_LABELS: [&str; 7] =
-    ["Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled", "Decision Maker Bought-In", "Contract Sent", "Closed Won", "Closed Lost"];
+pub const DEFAULT_STAGE_LABELS: [&str; 7] = [
+    "Appointment Scheduled",
+    "Qualified To Buy",
+    "Presentation Scheduled",
+    "Decision Maker Bought-In",
+    "Contract Sent",
+    "Closed Won",
+    "Closed Lost",
+];
 
 fn quoted(s: &str) -> Option<(&str, &str)> {
     let start = s.find(['\'', '"'])?;
@@ -258,14 +305,22 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
 /// Reads the spec's trigger sentences (and a structured form).
 fn read_trigger(node: &Node, schema: &PropertySchema, sink: &mut Sink<'_>) -> Option<Trigger> {
     let Some(text) = node.as_text() else {
-        sink.hint(node, format!("a trigger must be a sentence, found {}", node.kind()), format!("write one of {TRIGGER_FORMS}"));
+        sink.hint(
+            node,
+            format!("a trigger must be a sentence, found {}", node.kind()),
+            format!("write one of {TRIGGER_FORMS}"),
+        );
         return None;
     };
     let lower = text.to_lowercase();
     let words: Vec<&str> = lower.split_whitespace().collect();
     if lower.starts_with("contact tagged with") {
         let Some((pattern, _)) = quoted(&text) else {
-            sink.hint(node, "a tag trigger needs the tag in quotes", "Contact tagged with 'Manual Outreach - [Date]'");
+            sink.hint(
+                node,
+                "a tag trigger needs the tag in quotes",
+                "Contact tagged with 'Manual Outreach - [Date]'",
+            );
             return None;
         };
         return match TagPattern::parse(pattern) {
@@ -276,54 +331,110 @@ fn read_trigger(node: &Node, schema: &PropertySchema, sink: &mut Sink<'_>) -> Op
             }
         };
     }
-    if lower.contains("created") && (lower.starts_with("new contact") || lower.starts_with("contact created")) {
+    if lower.contains("created")
+        && (lower.starts_with("new contact") || lower.starts_with("contact created"))
+    {
         return Some(Trigger::Created);
     }
-    if lower.starts_with("contact has") && lower.contains(" for ") && (lower.ends_with("days") || lower.ends_with("day")) {
+    if lower.starts_with("contact has")
+        && lower.contains(" for ")
+        && (lower.ends_with("days") || lower.ends_with("day"))
+    {
         let Some((value, rest)) = quoted(&text) else {
-            sink.hint(node, "a time trigger needs the value in quotes", "Contact has 'No Response' status for 3 days");
+            sink.hint(
+                node,
+                "a time trigger needs the value in quotes",
+                "Contact has 'No Response' status for 3 days",
+            );
             return None;
         };
-        let days = rest.split_whitespace().rev().nth(1).and_then(|d| d.parse::<u32>().ok());
+        let days = rest
+            .split_whitespace()
+            .rev()
+            .nth(1)
+            .and_then(|d| d.parse::<u32>().ok());
         let Some(days) = days else {
-            sink.hint(node, "a time trigger needs a number of days", "Contact has 'No Response' status for 3 days");
+            sink.hint(
+                node,
+                "a time trigger needs a number of days",
+                "Contact has 'No Response' status for 3 days",
+            );
             return None;
         };
         // The value names its property: the dropdown that has it as an option.
-        let owner = schema.of(ObjectType::Contacts).find(|p| p.options().iter().any(|o| o == value));
+        let owner = schema
+            .of(ObjectType::Contacts)
+            .find(|p| p.options().iter().any(|o| o == value));
         let Some(owner) = owner else {
-            sink.at(node, format!("no dropdown property has the option {value:?}"));
+            sink.at(
+                node,
+                format!("no dropdown property has the option {value:?}"),
+            );
             return None;
         };
-        let since = if schema.find(ObjectType::Contacts, "last_outreach_date").is_some() { "last_outreach_date" } else { "lastmodifieddate" };
-        return Some(Trigger::ValueFor { property: owner.name.clone(), value: value.to_owned(), days, since: since.to_owned() });
+        let since = if schema
+            .find(ObjectType::Contacts, "last_outreach_date")
+            .is_some()
+        {
+            "last_outreach_date"
+        } else {
+            "lastmodifieddate"
+        };
+        return Some(Trigger::ValueFor {
+            property: owner.name.clone(),
+            value: value.to_owned(),
+            days,
+            since: since.to_owned(),
+        });
     }
     if words.first() == Some(&"contact") && lower.contains("property change") {
         let raw: Vec<&str> = text.split_whitespace().collect();
-        let prop_words = &raw[1..raw.iter().position(|w| w.eq_ignore_ascii_case("property")).unwrap_or(1)];
+        let prop_words = &raw[1..raw
+            .iter()
+            .position(|w| w.eq_ignore_ascii_case("property"))
+            .unwrap_or(1)];
         let name = prop_words.join(" ");
         return match schema.kind_of(ObjectType::Contacts, &name) {
-            Some((property, _)) => Some(Trigger::PropertyChanged { property, from: None, to: None }),
+            Some((property, _)) => Some(Trigger::PropertyChanged {
+                property,
+                from: None,
+                to: None,
+            }),
             None => {
                 let known = schema.known_names(ObjectType::Contacts);
-                sink.hint(node, format!("the trigger names an unknown contact property {name:?}"), choices_hint(&name, known.iter().map(String::as_str)));
+                sink.hint(
+                    node,
+                    format!("the trigger names an unknown contact property {name:?}"),
+                    choices_hint(&name, known.iter().map(String::as_str)),
+                );
                 None
             }
         };
     }
-    sink.hint(node, format!("unrecognised trigger {text:?}"), format!("write one of {TRIGGER_FORMS}"));
+    sink.hint(
+        node,
+        format!("unrecognised trigger {text:?}"),
+        format!("write one of {TRIGGER_FORMS}"),
+    );
     None
 }
 
 fn condition(node: &Node, schema: &PropertySchema, sink: &mut Sink<'_>) -> Option<Condition> {
     let Some(source) = node.as_text() else {
-        sink.at(node, format!("a condition must be a string, found {}", node.kind()));
+        sink.at(
+            node,
+            format!("a condition must be a string, found {}", node.kind()),
+        );
         return None;
     };
     for p in check_condition(&source, schema) {
         sink.error(node.loc, p.message, p.hint);
     }
-    Some(Condition { jinja: translate_condition(&source, schema), source, loc: node.loc })
+    Some(Condition {
+        jinja: translate_condition(&source, schema),
+        source,
+        loc: node.loc,
+    })
 }
 
 fn template(node: &Node, what: &str, schema: &PropertySchema, sink: &mut Sink<'_>) -> Template {
@@ -335,7 +446,13 @@ fn template(node: &Node, what: &str, schema: &PropertySchema, sink: &mut Sink<'_
 }
 
 fn stage_known(stage: &str, settings: &Settings) -> bool {
-    settings.stages.iter().any(|s| s.label.eq_ignore_ascii_case(stage)) || DEFAULT_STAGE_LABELS.iter().any(|s| s.eq_ignore_ascii_case(stage))
+    settings
+        .stages
+        .iter()
+        .any(|s| s.label.eq_ignore_ascii_case(stage))
+        || DEFAULT_STAGE_LABELS
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(stage))
 }
 
 fn check_stage(stage: &str, node: &Node, settings: &Settings, sink: &mut Sink<'_>) {
@@ -346,9 +463,18 @@ fn check_stage(stage: &str, node: &Node, settings: &Settings, sink: &mut Sink<'_
     }
 }
 
-fn read_action(item: &Node, schema: &PropertySchema, settings: &Settings, sink: &mut Sink<'_>) -> Option<Action> {
+fn read_action(
+    item: &Node,
+    schema: &PropertySchema,
+    settings: &Settings,
+    sink: &mut Sink<'_>,
+) -> Option<Action> {
     let Some(entries) = item.as_map().filter(|m| m.len() == 1) else {
-        sink.hint(item, "an action must be a mapping with one action name", "- set_property:\n        property: \"lead_source\"\n        value: \"Outbound\"");
+        sink.hint(
+            item,
+            "an action must be a mapping with one action name",
+            "- set_property:\n        property: \"lead_source\"\n        value: \"Outbound\"",
+        );
         return None;
     };
     let (name_node, body) = &entries[0];
@@ -361,7 +487,11 @@ fn read_action(item: &Node, schema: &PropertySchema, settings: &Settings, sink: 
         "update_qualification" => &["new_status", "lead_score_increase", "condition"],
         "update_deal_stage" => &["new_stage", "condition"],
         _ => {
-            sink.hint(name_node, format!("unknown action {name:?}"), choices_hint(&name, ACTIONS));
+            sink.hint(
+                name_node,
+                format!("unknown action {name:?}"),
+                choices_hint(&name, ACTIONS),
+            );
             return None;
         }
     };
@@ -374,17 +504,29 @@ fn read_action(item: &Node, schema: &PropertySchema, settings: &Settings, sink: 
             let (_, value_node) = r.string("value", true, sink)?;
             let Some((property, kind)) = schema.kind_of(ObjectType::Contacts, &prop) else {
                 let known = schema.known_names(ObjectType::Contacts);
-                sink.hint(prop_node, format!("unknown contact property {prop:?}"), choices_hint(&prop, known.iter().map(String::as_str)));
+                sink.hint(
+                    prop_node,
+                    format!("unknown contact property {prop:?}"),
+                    choices_hint(&prop, known.iter().map(String::as_str)),
+                );
                 return None;
             };
             let value = template(value_node, "value", schema, sink);
             if value.is_literal() {
                 if let Some(spec) = schema.find(ObjectType::Contacts, &property) {
                     if let Err(e) = spec.parse_value(&value.source) {
-                        sink.error(value_node.loc, format!("value for {}: {:?} is not allowed", spec.label, e.given), Some(e.allowed));
+                        sink.error(
+                            value_node.loc,
+                            format!("value for {}: {:?} is not allowed", spec.label, e.given),
+                            Some(e.allowed),
+                        );
                     }
                 }
-            } else if matches!(kind, PropertyKind::Dropdown { .. } | PropertyKind::Number { .. }) && !value.source.contains("current_date") {
+            } else if matches!(
+                kind,
+                PropertyKind::Dropdown { .. } | PropertyKind::Number { .. }
+            ) && !value.source.contains("current_date")
+            {
                 // Templates into typed properties are checked when they render.
             }
             ActionKind::SetProperty { property, value }
@@ -397,13 +539,21 @@ fn read_action(item: &Node, schema: &PropertySchema, settings: &Settings, sink: 
                 Some(n) => {
                     let t = template(n, "amount", schema, sink);
                     if t.is_literal() && t.source.trim().parse::<f64>().is_err() {
-                        sink.hint(n, format!("amount {:?} is not a number", t.source), "write a number such as \"0\" or \"1500.50\"");
+                        sink.hint(
+                            n,
+                            format!("amount {:?} is not a number", t.source),
+                            "write a number such as \"0\" or \"1500.50\"",
+                        );
                     }
                     t
                 }
                 None => Template::new("0"),
             };
-            ActionKind::CreateDeal { name: template(name_node, "deal_name", schema, sink), stage, amount }
+            ActionKind::CreateDeal {
+                name: template(name_node, "deal_name", schema, sink),
+                stage,
+                amount,
+            }
         }
         "add_to_sequence" => {
             let (sequence, node) = r.string("sequence_name", true, sink)?;
@@ -414,24 +564,39 @@ fn read_action(item: &Node, schema: &PropertySchema, settings: &Settings, sink: 
         }
         "create_task" => {
             let (_, subject) = r.string("task_subject", true, sink)?;
-            let body = r.get("task_body").map(|n| template(n, "task_body", schema, sink)).unwrap_or_else(|| Template::new(""));
+            let body = r
+                .get("task_body")
+                .map(|n| template(n, "task_body", schema, sink))
+                .unwrap_or_else(|| Template::new(""));
             let due = match r.get("due_date") {
                 Some(n) => {
                     let t = template(n, "due_date", schema, sink);
                     if t.is_literal() && crate::values::parse_date(&t.source).is_none() {
-                        sink.hint(n, format!("due_date {:?} is not a date", t.source), "write {{ current_date + 1 day }} or a date YYYY-MM-DD");
+                        sink.hint(
+                            n,
+                            format!("due_date {:?} is not a date", t.source),
+                            "write {{ current_date + 1 day }} or a date YYYY-MM-DD",
+                        );
                     }
                     t
                 }
                 None => Template::new("{{ current_date }}"),
             };
-            ActionKind::CreateTask { subject: template(subject, "task_subject", schema, sink), body, due }
+            ActionKind::CreateTask {
+                subject: template(subject, "task_subject", schema, sink),
+                body,
+                due,
+            }
         }
         "update_qualification" => {
             let (status, status_node) = r.string("new_status", true, sink)?;
             if let Some(spec) = schema.find(ObjectType::Contacts, "qualification_status") {
                 if let Err(e) = spec.parse_value(&status) {
-                    sink.error(status_node.loc, format!("new_status {status:?} is not an option of {}", spec.label), Some(e.allowed));
+                    sink.error(
+                        status_node.loc,
+                        format!("new_status {status:?} is not an option of {}", spec.label),
+                        Some(e.allowed),
+                    );
                 }
             } else {
                 sink.at(status_node, "update_qualification needs the qualification_status property in properties.yaml");
@@ -441,12 +606,19 @@ fn read_action(item: &Node, schema: &PropertySchema, settings: &Settings, sink: 
                 Some((text, n)) => match text.trim().parse::<i64>() {
                     Ok(v) => v,
                     Err(_) => {
-                        sink.hint(n, format!("lead_score_increase {text:?} is not a whole number"), "write a whole number such as \"20\"");
+                        sink.hint(
+                            n,
+                            format!("lead_score_increase {text:?} is not a whole number"),
+                            "write a whole number such as \"20\"",
+                        );
                         0
                     }
                 },
             };
-            ActionKind::UpdateQualification { new_status: status, lead_score_increase: increase }
+            ActionKind::UpdateQualification {
+                new_status: status,
+                lead_score_increase: increase,
+            }
         }
         "update_deal_stage" => {
             let (stage, node) = r.string("new_stage", true, sink)?;
@@ -455,18 +627,35 @@ fn read_action(item: &Node, schema: &PropertySchema, settings: &Settings, sink: 
         }
         _ => return None,
     };
-    Some(Action { kind, condition, loc: name_node.loc })
+    Some(Action {
+        kind,
+        condition,
+        loc: name_node.loc,
+    })
 }
 
-fn read_workflow(key: &Node, def: &Node, schema: &PropertySchema, settings: &Settings, sink: &mut Sink<'_>) -> Option<Workflow> {
+fn read_workflow(
+    key: &Node,
+    def: &Node,
+    schema: &PropertySchema,
+    settings: &Settings,
+    sink: &mut Sink<'_>,
+) -> Option<Workflow> {
     let key_text = key.as_text().unwrap_or_default();
     let r = MapReader::new(def, &format!("workflow {key_text:?}"), sink)?;
     r.check_keys(&WORKFLOW_KEYS, &format!("workflow {key_text:?}"), sink);
-    let name = r.string("name", false, sink).map(|(s, _)| s).unwrap_or_else(|| key_text.clone());
+    let name = r
+        .string("name", false, sink)
+        .map(|(s, _)| s)
+        .unwrap_or_else(|| key_text.clone());
     let trigger = match r.get("trigger") {
         Some(n) => read_trigger(n, schema, sink),
         None => {
-            sink.hint(def, format!("workflow {key_text:?} has no trigger"), format!("add trigger: one of {TRIGGER_FORMS}"));
+            sink.hint(
+                def,
+                format!("workflow {key_text:?} has no trigger"),
+                format!("add trigger: one of {TRIGGER_FORMS}"),
+            );
             None
         }
     };
@@ -479,12 +668,16 @@ fn read_workflow(key: &Node, def: &Node, schema: &PropertySchema, settings: &Set
                 }
             }
         }
-        Some((Value::Null, _)) | None => sink.at(def, format!("workflow {key_text:?} has no actions")),
+        Some((Value::Null, _)) | None => {
+            sink.at(def, format!("workflow {key_text:?} has no actions"))
+        }
         Some((_, n)) => sink.at(n, format!("actions must be a list, found {}", n.kind())),
     }
     let mut conditions = Vec::new();
     match r.get("conditions").map(|n| (&n.value, n)) {
-        Some((Value::Seq(items), _)) => conditions.extend(items.iter().filter_map(|i| condition(i, schema, sink))),
+        Some((Value::Seq(items), _)) => {
+            conditions.extend(items.iter().filter_map(|i| condition(i, schema, sink)))
+        }
         Some((Value::Null, _)) | None => {}
         Some((_, n)) => sink.at(n, format!("conditions must be a list, found {}", n.kind())),
     }
@@ -495,19 +688,42 @@ fn read_workflow(key: &Node, def: &Node, schema: &PropertySchema, settings: &Set
             "once" => Reenrollment::Once,
             "always" => Reenrollment::Always,
             other => {
-                sink.hint(n, format!("unknown reenrollment policy {other:?}"), choices_hint(other, ["per_trigger_value", "once", "always"]));
+                sink.hint(
+                    n,
+                    format!("unknown reenrollment policy {other:?}"),
+                    choices_hint(other, ["per_trigger_value", "once", "always"]),
+                );
                 Reenrollment::PerTriggerValue
             }
         },
     };
-    Some(Workflow { key: key_text, name, trigger: trigger?, actions, conditions, reenrollment, loc: key.loc })
+    Some(Workflow {
+        key: key_text,
+        name,
+        trigger: trigger?,
+        actions,
+        conditions,
+        reenrollment,
+        loc: key.loc,
+    })
 }
 
 /// Reads `workflows.yaml`.
-pub(crate) fn read_file(root: &Node, schema: &PropertySchema, settings: &Settings, sink: &mut Sink<'_>) -> Vec<Workflow> {
+pub(crate) fn read_file(
+    root: &Node,
+    schema: &PropertySchema,
+    settings: &Settings,
+    sink: &mut Sink<'_>,
+) -> Vec<Workflow> {
     let Some(map) = root.as_map() else {
         if !matches!(root.value, Value::Null) {
-            sink.at(root, format!("workflows.yaml must map workflow keys to workflows, found {}", root.kind()));
+            sink.at(
+                root,
+                format!(
+                    "workflows.yaml must map workflow keys to workflows, found {}",
+                    root.kind()
+                ),
+            );
         }
         return Vec::new();
     };
@@ -516,7 +732,13 @@ pub(crate) fn read_file(root: &Node, schema: &PropertySchema, settings: &Setting
     for (key, def) in map {
         if let Some(w) = read_workflow(key, def, schema, settings, sink) {
             if let Some(prev) = names.insert(w.name.to_lowercase(), w.loc) {
-                sink.at(key, format!("workflow name {:?} is used twice (first at line {})", w.name, prev.line));
+                sink.at(
+                    key,
+                    format!(
+                        "workflow name {:?} is used twice (first at line {})",
+                        w.name, prev.line
+                    ),
+                );
             }
             out.push(w);
         }

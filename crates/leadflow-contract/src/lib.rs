@@ -66,7 +66,13 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} against {}: {}", self.kind, self.operation, self.errors.join("; "))
+        write!(
+            f,
+            "{:?} against {}: {}",
+            self.kind,
+            self.operation,
+            self.errors.join("; ")
+        )
     }
 }
 
@@ -101,7 +107,12 @@ pub struct Contract {
 
 impl fmt::Debug for Contract {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Contract").field("documents", &self.docs.iter().map(|d| &d.name).collect::<Vec<_>>()).finish()
+        f.debug_struct("Contract")
+            .field(
+                "documents",
+                &self.docs.iter().map(|d| &d.name).collect::<Vec<_>>(),
+            )
+            .finish()
     }
 }
 
@@ -125,18 +136,39 @@ impl Contract {
     /// # Errors
     /// [`ContractError`] when a file cannot be read or parsed, or there is none.
     pub fn load(dir: &Path) -> Result<Self, ContractError> {
-        let entries = std::fs::read_dir(dir).map_err(|source| ContractError::Read { path: dir.to_path_buf(), source })?;
-        let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+        let entries = std::fs::read_dir(dir).map_err(|source| ContractError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
         files.sort();
         let mut docs = Vec::new();
         for path in files {
-            let text = std::fs::read_to_string(&path).map_err(|source| ContractError::Read { path: path.clone(), source })?;
-            let json: Value = serde_json::from_str(&text).map_err(|source| ContractError::Json { path: path.clone(), source })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| ContractError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let json: Value =
+                serde_json::from_str(&text).map_err(|source| ContractError::Json {
+                    path: path.clone(),
+                    source,
+                })?;
             let paths = json["paths"]
                 .as_object()
-                .map(|m| m.keys().map(|k| (k.clone(), k.split('/').map(str::to_owned).collect())).collect())
+                .map(|m| {
+                    m.keys()
+                        .map(|k| (k.clone(), k.split('/').map(str::to_owned).collect()))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             docs.push(Document { name, json, paths });
         }
         if docs.is_empty() {
@@ -144,7 +176,10 @@ impl Contract {
         }
         // Generic documents last, so specific ones win ties.
         docs.sort_by_key(|d| d.name == "crm-objects-v3.json");
-        Ok(Self { docs, cache: Mutex::new(HashMap::new()) })
+        Ok(Self {
+            docs,
+            cache: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Every operation of every document.
@@ -189,10 +224,24 @@ impl Contract {
                 if !matches {
                     continue;
                 }
-                let Some(op) = d.json["paths"][template].get(&m) else { continue };
+                let Some(op) = d.json["paths"][template].get(&m) else {
+                    continue;
+                };
                 if best.as_ref().is_none_or(|(score, _)| literals > *score) {
-                    let method = METHODS.iter().find(|x| **x == m).map_or("GET", |x| upper(x));
-                    best = Some((literals, OperationRef { document: &d.name, path_template: template, method, operation_id: op["operationId"].as_str().unwrap_or(""), doc: i }));
+                    let method = METHODS
+                        .iter()
+                        .find(|x| **x == m)
+                        .map_or("GET", |x| upper(x));
+                    best = Some((
+                        literals,
+                        OperationRef {
+                            document: &d.name,
+                            path_template: template,
+                            method,
+                            operation_id: op["operationId"].as_str().unwrap_or(""),
+                            doc: i,
+                        },
+                    ));
                 }
             }
         }
@@ -207,14 +256,27 @@ impl Contract {
         format!("{} {} ({})", op.method, op.path_template, op.document)
     }
 
-    fn validator(&self, op: &OperationRef<'_>, pointer: &str, schema: &Value) -> Result<std::sync::Arc<jsonschema::Validator>, String> {
+    fn validator(
+        &self,
+        op: &OperationRef<'_>,
+        pointer: &str,
+        schema: &Value,
+    ) -> Result<std::sync::Arc<jsonschema::Validator>, String> {
         let key = format!("{}#{}", op.document, pointer);
-        if let Some(v) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(v) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return Ok(v.clone());
         }
         let mut root = schema.clone();
         if let Value::Object(map) = &mut root {
-            map.insert("components".to_owned(), self.docs[op.doc].json["components"].clone());
+            map.insert(
+                "components".to_owned(),
+                self.docs[op.doc].json["components"].clone(),
+            );
         } else {
             root = json!({ "allOf": [schema], "components": self.docs[op.doc].json["components"] });
         }
@@ -224,34 +286,74 @@ impl Contract {
             .build(&root)
             .map_err(|e| format!("the schema at {key} does not compile: {e}"))?;
         let v = std::sync::Arc::new(validator);
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, v.clone());
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, v.clone());
         Ok(v)
     }
 
-    fn check(&self, op: &OperationRef<'_>, pointer: &str, schema: &Value, instance: &Value) -> Result<(), Violation> {
-        let validator = self.validator(op, pointer, schema).map_err(|e| Violation { operation: Self::describe(op), kind: ViolationKind::Schema, errors: vec![e] })?;
-        let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{}: {}", e.instance_path(), e)).collect();
+    fn check(
+        &self,
+        op: &OperationRef<'_>,
+        pointer: &str,
+        schema: &Value,
+        instance: &Value,
+    ) -> Result<(), Violation> {
+        let validator = self.validator(op, pointer, schema).map_err(|e| Violation {
+            operation: Self::describe(op),
+            kind: ViolationKind::Schema,
+            errors: vec![e],
+        })?;
+        let errors: Vec<String> = validator
+            .iter_errors(instance)
+            .map(|e| format!("{}: {}", e.instance_path(), e))
+            .collect();
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(Violation { operation: Self::describe(op), kind: ViolationKind::Schema, errors })
+            Err(Violation {
+                operation: Self::describe(op),
+                kind: ViolationKind::Schema,
+                errors,
+            })
         }
     }
 
     fn unknown(method: &str, path: &str) -> Violation {
-        Violation { operation: format!("{method} {path}"), kind: ViolationKind::UnknownOperation, errors: vec!["no operation in HubSpot's documents matches".to_owned()] }
+        Violation {
+            operation: format!("{method} {path}"),
+            kind: ViolationKind::UnknownOperation,
+            errors: vec!["no operation in HubSpot's documents matches".to_owned()],
+        }
     }
 
     /// Validates a request body.
     ///
     /// # Errors
     /// A [`Violation`] saying what does not match.
-    pub fn validate_request(&self, method: &str, path: &str, body: &Value) -> Result<(), Violation> {
-        let op = self.operation(method, path).ok_or_else(|| Self::unknown(method, path))?;
+    pub fn validate_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: &Value,
+    ) -> Result<(), Violation> {
+        let op = self
+            .operation(method, path)
+            .ok_or_else(|| Self::unknown(method, path))?;
         let Some(schema) = self.op_json(&op).get("requestBody").and_then(json_schema) else {
-            return Err(Violation { operation: Self::describe(&op), kind: ViolationKind::NotJson, errors: vec!["the operation takes no JSON body".to_owned()] });
+            return Err(Violation {
+                operation: Self::describe(&op),
+                kind: ViolationKind::NotJson,
+                errors: vec!["the operation takes no JSON body".to_owned()],
+            });
         };
-        self.check(&op, &format!("{}/{}/request", op.path_template, op.method), schema, body)
+        self.check(
+            &op,
+            &format!("{}/{}/request", op.path_template, op.method),
+            schema,
+            body,
+        )
     }
 
     /// Validates a response: the status must be declared (or covered by `default`), and the
@@ -259,8 +361,16 @@ impl Contract {
     ///
     /// # Errors
     /// A [`Violation`] saying what does not match.
-    pub fn validate_response(&self, method: &str, path: &str, status: u16, body: &[u8]) -> Result<(), Violation> {
-        let op = self.operation(method, path).ok_or_else(|| Self::unknown(method, path))?;
+    pub fn validate_response(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        body: &[u8],
+    ) -> Result<(), Violation> {
+        let op = self
+            .operation(method, path)
+            .ok_or_else(|| Self::unknown(method, path))?;
         let responses = &self.op_json(&op)["responses"];
         let code = status.to_string();
         let class = format!("{}XX", status / 100);
@@ -274,7 +384,13 @@ impl Contract {
             return Err(Violation {
                 operation: Self::describe(&op),
                 kind: ViolationKind::UndeclaredStatus,
-                errors: vec![format!("status {status} is not declared (declared: {})", responses.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default())],
+                errors: vec![format!(
+                    "status {status} is not declared (declared: {})",
+                    responses
+                        .as_object()
+                        .map(|m| m.keys().cloned().collect::<Vec<_>>().join(", "))
+                        .unwrap_or_default()
+                )],
             });
         };
         let response = self.resolve(op.doc, response);
@@ -283,7 +399,10 @@ impl Contract {
             None => Err(Violation {
                 operation: Self::describe(&op),
                 kind: ViolationKind::NotJson,
-                errors: vec![format!("status {status} declares no body, but {} bytes came", body.len())],
+                errors: vec![format!(
+                    "status {status} declares no body, but {} bytes came",
+                    body.len()
+                )],
             }),
             Some(schema) => {
                 let instance: Value = serde_json::from_slice(body).map_err(|e| Violation {
@@ -291,7 +410,12 @@ impl Contract {
                     kind: ViolationKind::NotJson,
                     errors: vec![format!("status {status} declares JSON: {e}")],
                 })?;
-                self.check(&op, &format!("{}/{}/{key}", op.path_template, op.method), schema, &instance)
+                self.check(
+                    &op,
+                    &format!("{}/{}/{key}", op.path_template, op.method),
+                    schema,
+                    &instance,
+                )
             }
         }
     }
@@ -322,13 +446,18 @@ impl Contract {
 
 /// The JSON schema of a response or request body: `application/json`, else `*/*`.
 fn json_schema(v: &Value) -> Option<&Value> {
-    v.pointer("/content/application~1json/schema").or_else(|| v.pointer("/content/*~1*/schema"))
+    v.pointer("/content/application~1json/schema")
+        .or_else(|| v.pointer("/content/*~1*/schema"))
 }
 
 impl Contract {
     /// Follows a `$ref` to `#/components/...` within the document.
     fn resolve<'v>(&'v self, doc: usize, v: &'v Value) -> &'v Value {
-        match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        match v
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
             Some(pointer) => self.docs[doc].json.pointer(pointer).unwrap_or(v),
             None => v,
         }

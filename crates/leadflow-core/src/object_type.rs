@@ -122,7 +122,13 @@ mod tests {
 
     #[test]
     fn modified_property_differs_for_contacts() {
-        assert_eq!(ObjectType::Contacts.last_modified_property(), "lastmodifieddate");
-        assert_eq!(ObjectType::Deals.last_modified_property(), "hs_lastmodifieddate");
+        assert_eq!(
+            ObjectType::Contacts.last_modified_property(),
+            "lastmodifieddate"
+        );
+        assert_eq!(
+            ObjectType::Deals.last_modified_property(),
+            "hs_lastmodifieddate"
+        );
     }
 }

@@ -78,11 +78,15 @@ pub struct RecordAssociations {
     pub to: Vec<AssociatedRecord>,
 }
 
-fn id_from_number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+fn id_from_number_or_string<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<String, D::Error> {
     match serde_json::Value::deserialize(d)? {
         serde_json::Value::String(s) => Ok(s),
         serde_json::Value::Number(n) => Ok(n.to_string()),
-        other => Err(serde::de::Error::custom(format!("expected an id, got {other}"))),
+        other => Err(serde::de::Error::custom(format!(
+            "expected an id, got {other}"
+        ))),
     }
 }
 
@@ -108,13 +112,21 @@ pub struct Associations {
 impl Client {
     /// The association APIs from `from` records to `to` records.
     pub fn associations(&self, from: ObjectType, to: ObjectType) -> Associations {
-        Associations { client: self.clone(), from, to }
+        Associations {
+            client: self.clone(),
+            from,
+            to,
+        }
     }
 }
 
 impl Associations {
     fn batch_path(&self, action: &str) -> String {
-        format!("/crm/v4/associations/{}/{}/batch/{action}", self.from.api_name(), self.to.api_name())
+        format!(
+            "/crm/v4/associations/{}/{}/batch/{action}",
+            self.from.api_name(),
+            self.to.api_name()
+        )
     }
 
     /// Links two records with the default (unlabelled) type.
@@ -140,10 +152,21 @@ impl Associations {
     ///
     /// # Errors
     /// Any [`crate::Error`].
-    pub async fn associate(&self, from_id: &str, to_id: &str, types: &[AssociationSpec]) -> Result<()> {
+    pub async fn associate(
+        &self,
+        from_id: &str,
+        to_id: &str,
+        types: &[AssociationSpec],
+    ) -> Result<()> {
         let ep = Endpoint::new(
             Method::PUT,
-            format!("/crm/v4/objects/{}/{}/associations/{}/{}", self.from.api_name(), segment(from_id), self.to.api_name(), segment(to_id)),
+            format!(
+                "/crm/v4/objects/{}/{}/associations/{}/{}",
+                self.from.api_name(),
+                segment(from_id),
+                self.to.api_name(),
+                segment(to_id)
+            ),
             "crm.associations.put",
         );
         self.client.call(&ep, &[], Some(types)).await.map(|_| ())
@@ -156,7 +179,13 @@ impl Associations {
     pub async fn remove(&self, from_id: &str, to_id: &str) -> Result<()> {
         let ep = Endpoint::new(
             Method::DELETE,
-            format!("/crm/v4/objects/{}/{}/associations/{}/{}", self.from.api_name(), segment(from_id), self.to.api_name(), segment(to_id)),
+            format!(
+                "/crm/v4/objects/{}/{}/associations/{}/{}",
+                self.from.api_name(),
+                segment(from_id),
+                self.to.api_name(),
+                segment(to_id)
+            ),
             "crm.associations.delete",
         );
         self.client.call::<()>(&ep, &[], None).await.map(|_| ())
@@ -168,7 +197,12 @@ impl Associations {
     /// Any [`crate::Error`].
     pub async fn of(&self, from_id: &str) -> Result<Vec<AssociatedRecord>> {
         let ep = Endpoint::get(
-            format!("/crm/v4/objects/{}/{}/associations/{}", self.from.api_name(), segment(from_id), self.to.api_name()),
+            format!(
+                "/crm/v4/objects/{}/{}/associations/{}",
+                self.from.api_name(),
+                segment(from_id),
+                self.to.api_name()
+            ),
             "crm.associations.read",
         );
         let mut all = Vec::new();
@@ -187,7 +221,13 @@ impl Associations {
         }
     }
 
-    async fn batch<I, T>(&self, action: &str, name: &'static str, inputs: Vec<I>, idempotent: bool) -> Result<BatchOutcome<T>>
+    async fn batch<I, T>(
+        &self,
+        action: &str,
+        name: &'static str,
+        inputs: Vec<I>,
+        idempotent: bool,
+    ) -> Result<BatchOutcome<T>>
     where
         I: Serialize + Send + Sync,
         T: serde::de::DeserializeOwned + Send,
@@ -197,22 +237,28 @@ impl Associations {
             ep = ep.idempotent();
         }
         let ep = &ep;
-        let answers: Vec<Result<Option<BatchResponse<T>>>> = stream::iter(inputs.chunks(MAX_BATCH_INPUTS))
-            .map(|chunk| async move {
-                let raw = self.client.call(ep, &[], Some(&json!({ "inputs": chunk }))).await?;
-                if raw.body.is_empty() {
-                    return Ok(None);
-                }
-                serde_json::from_slice(&raw.body).map(Some).map_err(|source| crate::Error::Decode {
-                    endpoint: format!("POST {}", ep.path),
-                    status: raw.status,
-                    source,
-                    snippet: crate::error::snippet(&raw.body),
+        let answers: Vec<Result<Option<BatchResponse<T>>>> =
+            stream::iter(inputs.chunks(MAX_BATCH_INPUTS))
+                .map(|chunk| async move {
+                    let raw = self
+                        .client
+                        .call(ep, &[], Some(&json!({ "inputs": chunk })))
+                        .await?;
+                    if raw.body.is_empty() {
+                        return Ok(None);
+                    }
+                    serde_json::from_slice(&raw.body)
+                        .map(Some)
+                        .map_err(|source| crate::Error::Decode {
+                            endpoint: format!("POST {}", ep.path),
+                            status: raw.status,
+                            source,
+                            snippet: crate::error::snippet(&raw.body),
+                        })
                 })
-            })
-            .buffered(self.client.inner.batch_concurrency)
-            .collect()
-            .await;
+                .buffered(self.client.inner.batch_concurrency)
+                .collect()
+                .await;
         let mut outcome = BatchOutcome::default();
         for a in answers {
             if let Some(r) = a? {
@@ -226,18 +272,37 @@ impl Associations {
     ///
     /// # Errors
     /// Any [`crate::Error`] of a whole call.
-    pub async fn batch_associate_default(&self, pairs: &[(String, String)]) -> Result<BatchOutcome<serde_json::Value>> {
-        let inputs: Vec<_> = pairs.iter().map(|(f, t)| json!({ "from": { "id": f }, "to": { "id": t } })).collect();
-        self.batch("associate/default", "crm.associations.batch_default", inputs, true).await
+    pub async fn batch_associate_default(
+        &self,
+        pairs: &[(String, String)],
+    ) -> Result<BatchOutcome<serde_json::Value>> {
+        let inputs: Vec<_> = pairs
+            .iter()
+            .map(|(f, t)| json!({ "from": { "id": f }, "to": { "id": t } }))
+            .collect();
+        self.batch(
+            "associate/default",
+            "crm.associations.batch_default",
+            inputs,
+            true,
+        )
+        .await
     }
 
     /// Makes links with the given types, 100 per call. Repeating it is harmless.
     ///
     /// # Errors
     /// Any [`crate::Error`] of a whole call.
-    pub async fn batch_create(&self, links: &[NewAssociation]) -> Result<BatchOutcome<serde_json::Value>> {
-        let inputs: Vec<_> = links.iter().map(|l| json!({ "from": { "id": l.from }, "to": { "id": l.to }, "types": l.types })).collect();
-        self.batch("create", "crm.associations.batch_create", inputs, true).await
+    pub async fn batch_create(
+        &self,
+        links: &[NewAssociation],
+    ) -> Result<BatchOutcome<serde_json::Value>> {
+        let inputs: Vec<_> = links
+            .iter()
+            .map(|l| json!({ "from": { "id": l.from }, "to": { "id": l.to }, "types": l.types }))
+            .collect();
+        self.batch("create", "crm.associations.batch_create", inputs, true)
+            .await
     }
 
     /// The links of many records, 100 per call.
@@ -246,7 +311,8 @@ impl Associations {
     /// Any [`crate::Error`] of a whole call.
     pub async fn batch_read(&self, ids: &[String]) -> Result<BatchOutcome<RecordAssociations>> {
         let inputs: Vec<_> = ids.iter().map(|i| json!({ "id": i })).collect();
-        self.batch("read", "crm.associations.batch_read", inputs, true).await
+        self.batch("read", "crm.associations.batch_read", inputs, true)
+            .await
     }
 
     /// Removes links, 100 sources per call.
@@ -254,7 +320,17 @@ impl Associations {
     /// # Errors
     /// Any [`crate::Error`] of a whole call.
     pub async fn batch_archive(&self, pairs: &[(String, String)]) -> Result<()> {
-        let inputs: Vec<_> = pairs.iter().map(|(f, t)| json!({ "from": { "id": f }, "to": [{ "id": t }] })).collect();
-        self.batch::<_, serde_json::Value>("archive", "crm.associations.batch_archive", inputs, true).await.map(|_| ())
+        let inputs: Vec<_> = pairs
+            .iter()
+            .map(|(f, t)| json!({ "from": { "id": f }, "to": [{ "id": t }] }))
+            .collect();
+        self.batch::<_, serde_json::Value>(
+            "archive",
+            "crm.associations.batch_archive",
+            inputs,
+            true,
+        )
+        .await
+        .map(|_| ())
     }
 }

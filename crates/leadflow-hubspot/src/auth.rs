@@ -38,7 +38,12 @@ pub struct OAuthCredentials {
 impl OAuthCredentials {
     /// Credentials with a five-minute refresh margin.
     pub fn new(client_id: impl Into<String>, client_secret: Secret, refresh_token: Secret) -> Self {
-        Self { client_id: client_id.into(), client_secret, refresh_token, refresh_margin: Duration::from_secs(300) }
+        Self {
+            client_id: client_id.into(),
+            client_secret,
+            refresh_token,
+            refresh_margin: Duration::from_secs(300),
+        }
     }
 }
 
@@ -66,7 +71,11 @@ struct TokenResponse {
 
 impl Auth {
     pub(crate) fn new(credentials: Credentials) -> Self {
-        Self { credentials, access: Mutex::new(None), refresh_token: Mutex::new(None) }
+        Self {
+            credentials,
+            access: Mutex::new(None),
+            refresh_token: Mutex::new(None),
+        }
     }
 
     /// The bearer token to send now, refreshing the OAuth token first when it is about to expire.
@@ -76,10 +85,11 @@ impl Auth {
             Credentials::OAuth(o) => o,
         };
         let mut access = self.access.lock().await;
-        if let Some(a) = access.as_ref() {
-            if Instant::now() + oauth.refresh_margin < a.expires_at {
-                return Ok(a.token.clone());
-            }
+        if let Some(a) = access
+            .as_ref()
+            .filter(|a| Instant::now() + oauth.refresh_margin < a.expires_at)
+        {
+            return Ok(a.token.clone());
         }
         let fresh = self.refresh(http, base_url, oauth).await?;
         let token = fresh.token.clone();
@@ -87,9 +97,16 @@ impl Auth {
         Ok(token)
     }
 
-    async fn refresh(&self, http: &reqwest::Client, base_url: &str, oauth: &OAuthCredentials) -> Result<Access> {
+    async fn refresh(
+        &self,
+        http: &reqwest::Client,
+        base_url: &str,
+        oauth: &OAuthCredentials,
+    ) -> Result<Access> {
         let mut stored = self.refresh_token.lock().await;
-        let refresh_token = stored.clone().unwrap_or_else(|| oauth.refresh_token.clone());
+        let refresh_token = stored
+            .clone()
+            .unwrap_or_else(|| oauth.refresh_token.clone());
         let form: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "refresh_token")
             .append_pair("client_id", &oauth.client_id)
@@ -99,25 +116,42 @@ impl Auth {
         let url = format!("{}/oauth/v1/token", base_url.trim_end_matches('/'));
         let response = http
             .post(&url)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
             .body(form)
             .send()
             .await
-            .map_err(|e| Error::TokenRefresh(format!("POST /oauth/v1/token: {}", crate::transport::describe(&e))))?;
+            .map_err(|e| {
+                Error::TokenRefresh(format!(
+                    "POST /oauth/v1/token: {}",
+                    crate::transport::describe(&e)
+                ))
+            })?;
         let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| Error::TokenRefresh(format!("reading the token answer: {}", crate::transport::describe(&e))))?;
+        let bytes = response.bytes().await.map_err(|e| {
+            Error::TokenRefresh(format!(
+                "reading the token answer: {}",
+                crate::transport::describe(&e)
+            ))
+        })?;
         if status != 200 {
-            return Err(Error::TokenRefresh(format!("HubSpot answered {status}: {}", ApiErrorBody::parse(&bytes))));
+            return Err(Error::TokenRefresh(format!(
+                "HubSpot answered {status}: {}",
+                ApiErrorBody::parse(&bytes)
+            )));
         }
-        let parsed: TokenResponse = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::TokenRefresh(format!("the token answer is not the expected JSON: {e}")))?;
+        let parsed: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::TokenRefresh(format!("the token answer is not the expected JSON: {e}"))
+        })?;
         if let Some(rt) = parsed.refresh_token {
             *stored = Some(Secret::new(rt));
         }
-        tracing::info!(expires_in_s = parsed.expires_in, "refreshed the OAuth access token");
+        tracing::info!(
+            expires_in_s = parsed.expires_in,
+            "refreshed the OAuth access token"
+        );
         metrics::counter!("leadflow_hubspot_oauth_refreshes_total").increment(1);
         Ok(Access {
             token: Secret::new(parsed.access_token),

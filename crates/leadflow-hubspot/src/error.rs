@@ -61,7 +61,10 @@ impl ApiErrorBody {
 
     /// The category, or `UNKNOWN`.
     pub fn category(&self) -> &str {
-        self.category.as_deref().or(self.error_type.as_deref()).unwrap_or("UNKNOWN")
+        self.category
+            .as_deref()
+            .or(self.error_type.as_deref())
+            .unwrap_or("UNKNOWN")
     }
 
     /// The message, or an empty string.
@@ -76,7 +79,11 @@ impl ApiErrorBody {
 
     /// The scopes HubSpot says would satisfy the request (403 `MISSING_SCOPES`).
     pub fn required_scopes(&self) -> Vec<String> {
-        let mut scopes: Vec<String> = self.context.get("requiredGranularScopes").cloned().unwrap_or_default();
+        let mut scopes: Vec<String> = self
+            .context
+            .get("requiredGranularScopes")
+            .cloned()
+            .unwrap_or_default();
         for e in &self.errors {
             if let Some(serde_json::Value::Array(list)) = e.context.get("requiredGranularScopes") {
                 scopes.extend(list.iter().filter_map(|v| v.as_str().map(str::to_owned)));
@@ -99,10 +106,12 @@ impl fmt::Display for ApiErrorBody {
         }
         write!(f, ", correlation id {})", self.correlation_id())?;
         for e in &self.errors {
-            if let Some(m) = &e.message {
-                if Some(m) != self.message.as_ref() {
-                    write!(f, "; {m}")?;
-                }
+            if let Some(m) = e
+                .message
+                .as_ref()
+                .filter(|m| Some(*m) != self.message.as_ref())
+            {
+                write!(f, "; {m}")?;
             }
         }
         Ok(())
@@ -128,7 +137,7 @@ pub enum Error {
         /// `METHOD /path` of the call.
         endpoint: String,
         /// HubSpot's answer.
-        body: ApiErrorBody,
+        body: Box<ApiErrorBody>,
     },
     /// The token lacks a scope the call needs (403 `MISSING_SCOPES`).
     #[error("the token lacks a scope calling {endpoint}: needs {}; {body}. Add the scope to the private app (or OAuth app) and use the new token", display_scopes(.scopes))]
@@ -138,7 +147,7 @@ pub enum Error {
         /// The scopes that would satisfy the call.
         scopes: Vec<String>,
         /// HubSpot's answer.
-        body: ApiErrorBody,
+        body: Box<ApiErrorBody>,
     },
     /// The rolling-window or search limit kept answering 429 until the retries ran out.
     #[error("rate limited calling {endpoint} ({policy:?}) after {attempts} attempts")]
@@ -156,7 +165,7 @@ pub enum Error {
         /// `METHOD /path` of the call.
         endpoint: String,
         /// Midnight in the account's time zone.
-        resets_at: jiff::Zoned,
+        resets_at: Box<jiff::Zoned>,
     },
     /// HubSpot answered with an error status that retrying does not fix, or that the
     /// retries did not fix.
@@ -167,12 +176,14 @@ pub enum Error {
         /// The HTTP status.
         status: u16,
         /// HubSpot's answer.
-        body: ApiErrorBody,
+        body: Box<ApiErrorBody>,
         /// Attempts made.
         attempts: u32,
     },
     /// A success answer whose body could not be read as the expected JSON.
-    #[error("could not decode HubSpot's answer to {endpoint} (status {status}): {source}; body starts {snippet:?}")]
+    #[error(
+        "could not decode HubSpot's answer to {endpoint} (status {status}): {source}; body starts {snippet:?}"
+    )]
     Decode {
         /// `METHOD /path` of the call.
         endpoint: String,
@@ -204,7 +215,11 @@ pub enum Error {
 }
 
 fn display_scopes(scopes: &[String]) -> String {
-    if scopes.is_empty() { "an unnamed scope".to_owned() } else { scopes.join(" or ") }
+    if scopes.is_empty() {
+        "an unnamed scope".to_owned()
+    } else {
+        scopes.join(" or ")
+    }
 }
 
 impl Error {
@@ -222,7 +237,9 @@ impl Error {
     /// HubSpot's error body, when there is one.
     pub fn body(&self) -> Option<&ApiErrorBody> {
         match self {
-            Self::Authentication { body, .. } | Self::MissingScopes { body, .. } | Self::Api { body, .. } => Some(body),
+            Self::Authentication { body, .. }
+            | Self::MissingScopes { body, .. }
+            | Self::Api { body, .. } => Some(body),
             _ => None,
         }
     }
@@ -240,7 +257,10 @@ impl Error {
 
 /// Statuses that say "not now" rather than "never": 423, 429, 477, 5xx.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 423 | 429 | 477 | 500 | 502 | 503 | 504 | 521 | 523 | 524)
+    matches!(
+        status,
+        423 | 429 | 477 | 500 | 502 | 503 | 504 | 521 | 523 | 524
+    )
 }
 
 pub(crate) fn snippet(bytes: &[u8]) -> String {
@@ -250,7 +270,12 @@ pub(crate) fn snippet(bytes: &[u8]) -> String {
 
 /// How long HubSpot asked us to wait, from `Retry-After` (seconds).
 pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
-    value?.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+    value?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
 }
 
 #[cfg(test)]
@@ -274,7 +299,10 @@ mod tests {
     #[test]
     fn missing_scopes_are_read_from_either_place() {
         let body = ApiErrorBody::parse(br#"{"message":"no","category":"MISSING_SCOPES","errors":[{"message":"x","context":{"requiredGranularScopes":["crm.schemas.contacts.write"]}}]}"#);
-        assert_eq!(body.required_scopes(), vec!["crm.schemas.contacts.write".to_owned()]);
+        assert_eq!(
+            body.required_scopes(),
+            vec!["crm.schemas.contacts.write".to_owned()]
+        );
     }
 
     #[test]

@@ -47,17 +47,27 @@ mod sequences;
 mod transport;
 pub mod webhooks;
 
-pub use associations::{AssociatedRecord, AssociationType, Associations, NewAssociation, RecordAssociations, types as association_types};
+pub use associations::{
+    AssociatedRecord, AssociationType, Associations, NewAssociation, RecordAssociations,
+    types as association_types,
+};
 pub use auth::{Credentials, OAuthCredentials};
 pub use error::{ApiErrorBody, ApiErrorDetail, Error, RatePolicy, Result};
 pub use lists::{CrmList, Lists, Membership, MembershipChange};
 pub use model::{
-    AssociationCategory, AssociationSpec, BatchError, BatchOutcome, CrmObject, Direction, Filter, FilterGroup, InlineAssociation, NextPage,
-    ObjectId, ObjectInput, ObjectUpdate, Operator, Page, Paging, PropertyValues, SearchPage, SearchRequest, Sort,
+    AssociationCategory, AssociationSpec, BatchError, BatchOutcome, CrmObject, Direction, Filter,
+    FilterGroup, InlineAssociation, NextPage, ObjectId, ObjectInput, ObjectUpdate, Operator, Page,
+    Paging, PropertyValues, SearchPage, SearchRequest, Sort,
 };
-pub use objects::{ListOptions, MAX_BATCH_INPUTS, MAX_FILTERS_PER_GROUP, MAX_LIST_PAGE, MAX_SEARCH_PAGE, Objects, SearchQuery};
+pub use objects::{
+    ListOptions, MAX_BATCH_INPUTS, MAX_FILTERS_PER_GROUP, MAX_LIST_PAGE, MAX_SEARCH_PAGE, Objects,
+    SearchQuery,
+};
 pub use pipelines::{Owner, Pipeline, PipelineStage, PipelineStageInput};
-pub use properties::{Properties, Property, PropertyCreate, PropertyGroup, PropertyOption, PropertyUpdate, ValidationRule};
+pub use properties::{
+    Properties, Property, PropertyCreate, PropertyGroup, PropertyOption, PropertyUpdate,
+    ValidationRule,
+};
 pub use rate::{Budget, DailyExhausted, RateGovernor, RateHeaders, RateLimits, Tier};
 pub use retry::{DEFAULT_RETRY_POLICY, RetryPolicy};
 pub use sequences::{Enrollment, EnrollmentRequest, Sequence};

@@ -65,7 +65,9 @@ pub struct Lists {
 impl Client {
     /// The list APIs.
     pub fn lists(&self) -> Lists {
-        Lists { client: self.clone() }
+        Lists {
+            client: self.clone(),
+        }
     }
 }
 
@@ -76,7 +78,11 @@ impl Lists {
     /// Any [`crate::Error`] but a 404.
     pub async fn by_name(&self, object_type_id: &str, name: &str) -> Result<Option<CrmList>> {
         let ep = Endpoint::get(
-            format!("/crm/v3/lists/object-type-id/{}/name/{}", segment(object_type_id), segment(name)),
+            format!(
+                "/crm/v3/lists/object-type-id/{}/name/{}",
+                segment(object_type_id),
+                segment(name)
+            ),
             "crm.lists.by_name",
         );
         let r: Option<Wrapped> = self.client.json_opt::<(), _>(&ep, &[], None).await?;
@@ -105,7 +111,8 @@ impl Lists {
     /// Any [`crate::Error`]; a duplicate name is refused.
     pub async fn create_manual(&self, object_type_id: &str, name: &str) -> Result<CrmList> {
         let ep = Endpoint::post("/crm/v3/lists".to_owned(), "crm.lists.create");
-        let body = json!({ "name": name, "objectTypeId": object_type_id, "processingType": "MANUAL" });
+        let body =
+            json!({ "name": name, "objectTypeId": object_type_id, "processingType": "MANUAL" });
         let r: Wrapped = self.client.json(&ep, &[], Some(&body)).await?;
         Ok(r.list)
     }
@@ -126,8 +133,17 @@ impl Lists {
         self.change(list_id, "remove", record_ids).await
     }
 
-    async fn change(&self, list_id: &str, action: &str, record_ids: &[String]) -> Result<MembershipChange> {
-        let ep = Endpoint::new(Method::PUT, format!("/crm/v3/lists/{}/memberships/{action}", segment(list_id)), "crm.lists.memberships.change");
+    async fn change(
+        &self,
+        list_id: &str,
+        action: &str,
+        record_ids: &[String],
+    ) -> Result<MembershipChange> {
+        let ep = Endpoint::new(
+            Method::PUT,
+            format!("/crm/v3/lists/{}/memberships/{action}", segment(list_id)),
+            "crm.lists.memberships.change",
+        );
         self.client.json(&ep, &[], Some(record_ids)).await
     }
 
@@ -136,7 +152,10 @@ impl Lists {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn members(&self, list_id: &str) -> Result<Vec<Membership>> {
-        let ep = Endpoint::get(format!("/crm/v3/lists/{}/memberships", segment(list_id)), "crm.lists.memberships.read");
+        let ep = Endpoint::get(
+            format!("/crm/v3/lists/{}/memberships", segment(list_id)),
+            "crm.lists.memberships.read",
+        );
         let mut all = Vec::new();
         let mut after: Option<String> = None;
         loop {

@@ -36,7 +36,10 @@ pub struct CrmObject {
 impl CrmObject {
     /// A property's value, `None` when absent or empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.properties.get(name)?.as_deref().filter(|v| !v.is_empty())
+        self.properties
+            .get(name)?
+            .as_deref()
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -70,7 +73,10 @@ pub struct AssociationSpec {
 impl AssociationSpec {
     /// A HubSpot-defined association type.
     pub fn hubspot(type_id: u32) -> Self {
-        Self { association_category: AssociationCategory::HubspotDefined, association_type_id: type_id }
+        Self {
+            association_category: AssociationCategory::HubspotDefined,
+            association_type_id: type_id,
+        }
     }
 }
 
@@ -186,7 +192,12 @@ pub struct BatchError {
 
 impl std::fmt::Display for BatchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.message.as_deref().unwrap_or("failed"), self.category.as_deref().unwrap_or("UNKNOWN"))?;
+        write!(
+            f,
+            "{} ({})",
+            self.message.as_deref().unwrap_or("failed"),
+            self.category.as_deref().unwrap_or("UNKNOWN")
+        )?;
         for (k, v) in &self.context {
             write!(f, " {k}={}", v.join(","))?;
         }
@@ -216,7 +227,10 @@ pub struct BatchOutcome<T> {
 
 impl<T> Default for BatchOutcome<T> {
     fn default() -> Self {
-        Self { results: Vec::new(), errors: Vec::new() }
+        Self {
+            results: Vec::new(),
+            errors: Vec::new(),
+        }
     }
 }
 
@@ -274,11 +288,21 @@ pub struct Filter {
 impl Filter {
     /// `property operator value`.
     pub fn new(property: impl Into<String>, operator: Operator, value: impl Into<String>) -> Self {
-        Self { property_name: property.into(), operator, value: Some(value.into()), high_value: None, values: None }
+        Self {
+            property_name: property.into(),
+            operator,
+            value: Some(value.into()),
+            high_value: None,
+            values: None,
+        }
     }
 
     /// `property BETWEEN low AND high`.
-    pub fn between(property: impl Into<String>, low: impl Into<String>, high: impl Into<String>) -> Self {
+    pub fn between(
+        property: impl Into<String>,
+        low: impl Into<String>,
+        high: impl Into<String>,
+    ) -> Self {
         Self {
             property_name: property.into(),
             operator: Operator::Between,
@@ -290,12 +314,24 @@ impl Filter {
 
     /// `property IN values` (or `NOT_IN`).
     pub fn among(property: impl Into<String>, operator: Operator, values: Vec<String>) -> Self {
-        Self { property_name: property.into(), operator, value: None, high_value: None, values: Some(values) }
+        Self {
+            property_name: property.into(),
+            operator,
+            value: None,
+            high_value: None,
+            values: Some(values),
+        }
     }
 
     /// `HAS_PROPERTY` or `NOT_HAS_PROPERTY`.
     pub fn presence(property: impl Into<String>, operator: Operator) -> Self {
-        Self { property_name: property.into(), operator, value: None, high_value: None, values: None }
+        Self {
+            property_name: property.into(),
+            operator,
+            value: None,
+            high_value: None,
+            values: None,
+        }
     }
 }
 
@@ -348,10 +384,22 @@ impl<'de> Deserialize<'de> for Sort {
         }
         Ok(match Raw::deserialize(d)? {
             Raw::Text(t) => match t.strip_prefix('-') {
-                Some(p) => Sort { property_name: p.to_owned(), direction: Direction::Descending },
-                None => Sort { property_name: t, direction: Direction::Ascending },
+                Some(p) => Sort {
+                    property_name: p.to_owned(),
+                    direction: Direction::Descending,
+                },
+                None => Sort {
+                    property_name: t,
+                    direction: Direction::Ascending,
+                },
             },
-            Raw::Object { property_name, direction } => Sort { property_name, direction },
+            Raw::Object {
+                property_name,
+                direction,
+            } => Sort {
+                property_name,
+                direction,
+            },
         })
     }
 }

@@ -14,8 +14,8 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    BatchOutcome, BatchResponse, CrmObject, Direction, Filter, FilterGroup, ObjectId, ObjectInput, ObjectUpdate, Operator,
-    Page, PropertyValues, SearchPage, SearchRequest, Sort,
+    BatchOutcome, BatchResponse, CrmObject, Direction, Filter, FilterGroup, ObjectId, ObjectInput,
+    ObjectUpdate, Operator, Page, PropertyValues, SearchPage, SearchRequest, Sort,
 };
 use crate::rate::Budget;
 use crate::transport::{Client, Endpoint};
@@ -55,7 +55,11 @@ pub struct ListOptions {
 
 impl Default for ListOptions {
     fn default() -> Self {
-        Self { properties: Vec::new(), archived: false, page_size: MAX_LIST_PAGE }
+        Self {
+            properties: Vec::new(),
+            archived: false,
+            page_size: MAX_LIST_PAGE,
+        }
     }
 }
 
@@ -82,7 +86,10 @@ pub struct Objects {
 impl Client {
     /// The CRM object APIs for `object_type`.
     pub fn objects(&self, object_type: ObjectType) -> Objects {
-        Objects { client: self.clone(), object_type }
+        Objects {
+            client: self.clone(),
+            object_type,
+        }
     }
 }
 
@@ -112,8 +119,16 @@ impl Objects {
     ///
     /// # Errors
     /// Any [`Error`] but a 404.
-    pub async fn get_by(&self, id_property: Option<&str>, value: &str, properties: &[String]) -> Result<Option<CrmObject>> {
-        let ep = Endpoint::get(format!("{}/{}", self.base(), segment(value)), "crm.objects.get");
+    pub async fn get_by(
+        &self,
+        id_property: Option<&str>,
+        value: &str,
+        properties: &[String],
+    ) -> Result<Option<CrmObject>> {
+        let ep = Endpoint::get(
+            format!("{}/{}", self.base(), segment(value)),
+            "crm.objects.get",
+        );
         let mut query: Vec<(&str, String)> = props_query(properties).into_iter().collect();
         if let Some(p) = id_property {
             query.push(("idProperty", p.to_owned()));
@@ -125,9 +140,16 @@ impl Objects {
     ///
     /// # Errors
     /// Any [`Error`].
-    pub async fn list_page(&self, options: &ListOptions, after: Option<&str>) -> Result<Page<CrmObject>> {
+    pub async fn list_page(
+        &self,
+        options: &ListOptions,
+        after: Option<&str>,
+    ) -> Result<Page<CrmObject>> {
         let ep = Endpoint::get(self.base(), "crm.objects.list");
-        let mut query = vec![("limit", options.page_size.clamp(1, MAX_LIST_PAGE).to_string())];
+        let mut query = vec![(
+            "limit",
+            options.page_size.clamp(1, MAX_LIST_PAGE).to_string(),
+        )];
         query.extend(props_query(&options.properties));
         if options.archived {
             query.push(("archived", "true".to_owned()));
@@ -139,7 +161,10 @@ impl Objects {
     }
 
     /// Every page of a listing, following the `after` cursor.
-    pub fn list_pages(&self, options: ListOptions) -> impl Stream<Item = Result<Page<CrmObject>>> + Send + 'static {
+    pub fn list_pages(
+        &self,
+        options: ListOptions,
+    ) -> impl Stream<Item = Result<Page<CrmObject>>> + Send + 'static {
         let this = self.clone();
         stream::try_unfold(Some(None::<String>), move |state| {
             let this = this.clone();
@@ -154,8 +179,13 @@ impl Objects {
     }
 
     /// Every record, page by page.
-    pub fn list(&self, options: ListOptions) -> impl Stream<Item = Result<CrmObject>> + Send + 'static {
-        self.list_pages(options).map_ok(|p| stream::iter(p.results.into_iter().map(Ok))).try_flatten()
+    pub fn list(
+        &self,
+        options: ListOptions,
+    ) -> impl Stream<Item = Result<CrmObject>> + Send + 'static {
+        self.list_pages(options)
+            .map_ok(|p| stream::iter(p.results.into_iter().map(Ok)))
+            .try_flatten()
     }
 
     /// Creates a record. Not repeated after an ambiguous failure; see the crate docs.
@@ -172,8 +202,14 @@ impl Objects {
     /// # Errors
     /// Any [`Error`].
     pub async fn update(&self, id: &str, properties: &PropertyValues) -> Result<CrmObject> {
-        let ep = Endpoint::new(Method::PATCH, format!("{}/{}", self.base(), segment(id)), "crm.objects.update");
-        self.client.json(&ep, &[], Some(&json!({ "properties": properties }))).await
+        let ep = Endpoint::new(
+            Method::PATCH,
+            format!("{}/{}", self.base(), segment(id)),
+            "crm.objects.update",
+        );
+        self.client
+            .json(&ep, &[], Some(&json!({ "properties": properties })))
+            .await
     }
 
     /// Archives a record.
@@ -181,11 +217,22 @@ impl Objects {
     /// # Errors
     /// Any [`Error`].
     pub async fn archive(&self, id: &str) -> Result<()> {
-        let ep = Endpoint::new(Method::DELETE, format!("{}/{}", self.base(), segment(id)), "crm.objects.archive");
+        let ep = Endpoint::new(
+            Method::DELETE,
+            format!("{}/{}", self.base(), segment(id)),
+            "crm.objects.archive",
+        );
         self.client.call::<()>(&ep, &[], None).await.map(|_| ())
     }
 
-    async fn batch<I, T, F>(&self, name: &'static str, action: &str, inputs: Vec<I>, idempotent: bool, body: F) -> Result<BatchOutcome<T>>
+    async fn batch<I, T, F>(
+        &self,
+        name: &'static str,
+        action: &str,
+        inputs: Vec<I>,
+        idempotent: bool,
+        body: F,
+    ) -> Result<BatchOutcome<T>>
     where
         I: Clone + Send + Sync,
         T: DeserializeOwned + Send,
@@ -197,22 +244,25 @@ impl Objects {
         }
         let ep = &ep;
         let body = &body;
-        let answers: Vec<Result<Option<BatchResponse<T>>>> = stream::iter(inputs.chunks(MAX_BATCH_INPUTS))
-            .map(|chunk| async move {
-                let raw = self.client.call(ep, &[], Some(&body(chunk))).await?;
-                if raw.body.is_empty() {
-                    return Ok(None);
-                }
-                serde_json::from_slice(&raw.body).map(Some).map_err(|source| Error::Decode {
-                    endpoint: format!("POST {}", ep.path),
-                    status: raw.status,
-                    source,
-                    snippet: crate::error::snippet(&raw.body),
+        let answers: Vec<Result<Option<BatchResponse<T>>>> =
+            stream::iter(inputs.chunks(MAX_BATCH_INPUTS))
+                .map(|chunk| async move {
+                    let raw = self.client.call(ep, &[], Some(&body(chunk))).await?;
+                    if raw.body.is_empty() {
+                        return Ok(None);
+                    }
+                    serde_json::from_slice(&raw.body)
+                        .map(Some)
+                        .map_err(|source| Error::Decode {
+                            endpoint: format!("POST {}", ep.path),
+                            status: raw.status,
+                            source,
+                            snippet: crate::error::snippet(&raw.body),
+                        })
                 })
-            })
-            .buffered(self.client.inner.batch_concurrency)
-            .collect()
-            .await;
+                .buffered(self.client.inner.batch_concurrency)
+                .collect()
+                .await;
         let mut outcome = BatchOutcome::default();
         for answer in answers {
             if let Some(r) = answer? {
@@ -226,10 +276,16 @@ impl Objects {
     ///
     /// # Errors
     /// Any [`Error`] of a whole call; per-id failures are in the outcome.
-    pub async fn batch_read(&self, ids: &[String], properties: &[String], id_property: Option<&str>) -> Result<BatchOutcome<CrmObject>> {
+    pub async fn batch_read(
+        &self,
+        ids: &[String],
+        properties: &[String],
+        id_property: Option<&str>,
+    ) -> Result<BatchOutcome<CrmObject>> {
         let inputs: Vec<ObjectId> = ids.iter().map(|i| ObjectId::from(i.as_str())).collect();
         self.batch("crm.objects.batch_read", "read", inputs, true, |chunk| {
-            let mut body = json!({ "inputs": chunk, "properties": properties, "propertiesWithHistory": [] });
+            let mut body =
+                json!({ "inputs": chunk, "properties": properties, "propertiesWithHistory": [] });
             if let Some(p) = id_property {
                 body["idProperty"] = json!(p);
             }
@@ -245,7 +301,14 @@ impl Objects {
     /// Any [`Error`] of a whole call; per-input failures are in the outcome, keyed by
     /// `objectWriteTraceId`.
     pub async fn batch_create(&self, inputs: Vec<ObjectInput>) -> Result<BatchOutcome<CrmObject>> {
-        self.batch("crm.objects.batch_create", "create", inputs, false, |chunk| json!({ "inputs": chunk })).await
+        self.batch(
+            "crm.objects.batch_create",
+            "create",
+            inputs,
+            false,
+            |chunk| json!({ "inputs": chunk }),
+        )
+        .await
     }
 
     /// Updates records, 100 per call.
@@ -253,7 +316,14 @@ impl Objects {
     /// # Errors
     /// Any [`Error`] of a whole call; per-input failures are in the outcome.
     pub async fn batch_update(&self, inputs: Vec<ObjectUpdate>) -> Result<BatchOutcome<CrmObject>> {
-        self.batch("crm.objects.batch_update", "update", inputs, true, |chunk| json!({ "inputs": chunk })).await
+        self.batch(
+            "crm.objects.batch_update",
+            "update",
+            inputs,
+            true,
+            |chunk| json!({ "inputs": chunk }),
+        )
+        .await
     }
 
     /// Creates or updates records by a unique property (`email` for contacts, or a property
@@ -262,12 +332,28 @@ impl Objects {
     ///
     /// # Errors
     /// Any [`Error`] of a whole call; per-input failures are in the outcome.
-    pub async fn batch_upsert(&self, id_property: &str, inputs: Vec<(String, PropertyValues)>) -> Result<BatchOutcome<CrmObject>> {
+    pub async fn batch_upsert(
+        &self,
+        id_property: &str,
+        inputs: Vec<(String, PropertyValues)>,
+    ) -> Result<BatchOutcome<CrmObject>> {
         let inputs: Vec<ObjectUpdate> = inputs
             .into_iter()
-            .map(|(id, properties)| ObjectUpdate { id, id_property: Some(id_property.to_owned()), properties, object_write_trace_id: None })
+            .map(|(id, properties)| ObjectUpdate {
+                id,
+                id_property: Some(id_property.to_owned()),
+                properties,
+                object_write_trace_id: None,
+            })
             .collect();
-        self.batch("crm.objects.batch_upsert", "upsert", inputs, true, |chunk| json!({ "inputs": chunk })).await
+        self.batch(
+            "crm.objects.batch_upsert",
+            "upsert",
+            inputs,
+            true,
+            |chunk| json!({ "inputs": chunk }),
+        )
+        .await
     }
 
     /// Archives records, 100 per call.
@@ -276,9 +362,15 @@ impl Objects {
     /// Any [`Error`].
     pub async fn batch_archive(&self, ids: &[String]) -> Result<()> {
         let inputs: Vec<ObjectId> = ids.iter().map(|i| ObjectId::from(i.as_str())).collect();
-        self.batch::<_, serde_json::Value, _>("crm.objects.batch_archive", "archive", inputs, true, |chunk| json!({ "inputs": chunk }))
-            .await
-            .map(|_| ())
+        self.batch::<_, serde_json::Value, _>(
+            "crm.objects.batch_archive",
+            "archive",
+            inputs,
+            true,
+            |chunk| json!({ "inputs": chunk }),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// One search page, exactly as asked.
@@ -286,20 +378,31 @@ impl Objects {
     /// # Errors
     /// Any [`Error`]; HubSpot answers 400 past 10,000 results.
     pub async fn search_page(&self, request: &SearchRequest) -> Result<SearchPage> {
-        let ep = Endpoint::post(format!("{}/search", self.base()), "crm.objects.search").idempotent().budget(Budget::Search);
+        let ep = Endpoint::post(format!("{}/search", self.base()), "crm.objects.search")
+            .idempotent()
+            .budget(Budget::Search);
         self.client.json(&ep, &[], Some(request)).await
     }
 
     /// Every match of a search, however many: pages of ids ascending, each asking for ids
     /// above the last one seen, so HubSpot's 10,000-result cap never applies.
-    pub fn search_all(&self, query: SearchQuery) -> impl Stream<Item = Result<CrmObject>> + Send + 'static {
+    pub fn search_all(
+        &self,
+        query: SearchQuery,
+    ) -> impl Stream<Item = Result<CrmObject>> + Send + 'static {
         let this = self.clone();
-        let page_size = if query.page_size == 0 { MAX_SEARCH_PAGE } else { query.page_size.min(MAX_SEARCH_PAGE) };
+        let page_size = if query.page_size == 0 {
+            MAX_SEARCH_PAGE
+        } else {
+            query.page_size.min(MAX_SEARCH_PAGE)
+        };
         let pages = stream::try_unfold(Some(None::<String>), move |state| {
             let this = this.clone();
             let query = query.clone();
             async move {
-                let Some(last_id) = state else { return Ok(None) };
+                let Some(last_id) = state else {
+                    return Ok(None);
+                };
                 let request = window_request(&query, last_id.as_deref(), page_size)?;
                 let page = this.search_page(&request).await?;
                 let full = page.results.len() as u32 >= page_size;
@@ -313,7 +416,9 @@ impl Objects {
                 Ok(Some((page.results, next)))
             }
         });
-        pages.map_ok(|rs| stream::iter(rs.into_iter().map(Ok))).try_flatten()
+        pages
+            .map_ok(|rs| stream::iter(rs.into_iter().map(Ok)))
+            .try_flatten()
     }
 }
 
@@ -323,7 +428,11 @@ fn id_key(id: &str) -> (u128, &str) {
 }
 
 /// The request for the window of ids above `last_id`.
-fn window_request(query: &SearchQuery, last_id: Option<&str>, page_size: u32) -> Result<SearchRequest> {
+fn window_request(
+    query: &SearchQuery,
+    last_id: Option<&str>,
+    page_size: u32,
+) -> Result<SearchRequest> {
     let window = last_id.map(|id| Filter::new("hs_object_id", Operator::Gt, id));
     let mut groups = query.filter_groups.clone();
     if let Some(w) = window {
@@ -343,7 +452,10 @@ fn window_request(query: &SearchQuery, last_id: Option<&str>, page_size: u32) ->
     }
     Ok(SearchRequest {
         filter_groups: groups,
-        sorts: vec![Sort { property_name: "hs_object_id".to_owned(), direction: Direction::Ascending }],
+        sorts: vec![Sort {
+            property_name: "hs_object_id".to_owned(),
+            direction: Direction::Ascending,
+        }],
         query: query.query.clone(),
         properties: query.properties.clone(),
         limit: page_size,

@@ -100,7 +100,10 @@ impl Client {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn pipelines(&self, object_type: ObjectType) -> Result<Vec<Pipeline>> {
-        let ep = Endpoint::get(format!("/crm/v3/pipelines/{}", object_type.api_name()), "crm.pipelines.list");
+        let ep = Endpoint::get(
+            format!("/crm/v3/pipelines/{}", object_type.api_name()),
+            "crm.pipelines.list",
+        );
         let r: Results<Pipeline> = self.json::<(), _>(&ep, &[], None).await?;
         Ok(r.results)
     }
@@ -110,7 +113,14 @@ impl Client {
     /// # Errors
     /// Any [`crate::Error`] but a 404.
     pub async fn pipeline(&self, object_type: ObjectType, id: &str) -> Result<Option<Pipeline>> {
-        let ep = Endpoint::get(format!("/crm/v3/pipelines/{}/{}", object_type.api_name(), segment(id)), "crm.pipelines.get");
+        let ep = Endpoint::get(
+            format!(
+                "/crm/v3/pipelines/{}/{}",
+                object_type.api_name(),
+                segment(id)
+            ),
+            "crm.pipelines.get",
+        );
         self.json_opt::<(), _>(&ep, &[], None).await
     }
 
@@ -118,9 +128,18 @@ impl Client {
     ///
     /// # Errors
     /// Any [`crate::Error`]; a duplicate label is refused.
-    pub async fn create_pipeline_stage(&self, object_type: ObjectType, pipeline_id: &str, stage: &PipelineStageInput) -> Result<PipelineStage> {
+    pub async fn create_pipeline_stage(
+        &self,
+        object_type: ObjectType,
+        pipeline_id: &str,
+        stage: &PipelineStageInput,
+    ) -> Result<PipelineStage> {
         let ep = Endpoint::post(
-            format!("/crm/v3/pipelines/{}/{}/stages", object_type.api_name(), segment(pipeline_id)),
+            format!(
+                "/crm/v3/pipelines/{}/{}/stages",
+                object_type.api_name(),
+                segment(pipeline_id)
+            ),
             "crm.pipelines.stages.create",
         );
         self.json(&ep, &[], Some(stage)).await
@@ -130,8 +149,17 @@ impl Client {
     ///
     /// # Errors
     /// Any [`crate::Error`].
-    pub async fn create_pipeline(&self, object_type: ObjectType, label: &str, display_order: i32, stages: &[PipelineStageInput]) -> Result<Pipeline> {
-        let ep = Endpoint::post(format!("/crm/v3/pipelines/{}", object_type.api_name()), "crm.pipelines.create");
+    pub async fn create_pipeline(
+        &self,
+        object_type: ObjectType,
+        label: &str,
+        display_order: i32,
+        stages: &[PipelineStageInput],
+    ) -> Result<Pipeline> {
+        let ep = Endpoint::post(
+            format!("/crm/v3/pipelines/{}", object_type.api_name()),
+            "crm.pipelines.create",
+        );
         let body = json!({ "label": label, "displayOrder": display_order, "stages": stages });
         self.json(&ep, &[], Some(&body)).await
     }
@@ -140,7 +168,11 @@ impl Client {
     ///
     /// # Errors
     /// Any [`crate::Error`].
-    pub async fn owners_page(&self, email: Option<&str>, after: Option<&str>) -> Result<Page<Owner>> {
+    pub async fn owners_page(
+        &self,
+        email: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<Page<Owner>> {
         let ep = Endpoint::get("/crm/v3/owners".to_owned(), "crm.owners.list");
         let mut query = vec![("limit", "100".to_owned())];
         if let Some(e) = email {
@@ -172,7 +204,11 @@ impl Client {
     /// # Errors
     /// Any [`crate::Error`] but a 404.
     pub async fn owner(&self, owner_id: &str) -> Result<Option<Owner>> {
-        let ep = Endpoint::get(format!("/crm/v3/owners/{}", segment(owner_id)), "crm.owners.get");
-        self.json_opt::<(), _>(&ep, &[("idProperty", "id".to_owned())], None).await
+        let ep = Endpoint::get(
+            format!("/crm/v3/owners/{}", segment(owner_id)),
+            "crm.owners.get",
+        );
+        self.json_opt::<(), _>(&ep, &[("idProperty", "id".to_owned())], None)
+            .await
     }
 }

@@ -183,7 +183,10 @@ pub struct Properties {
 impl Client {
     /// The property and property-group APIs for `object_type`.
     pub fn properties(&self, object_type: ObjectType) -> Properties {
-        Properties { client: self.clone(), object_type }
+        Properties {
+            client: self.clone(),
+            object_type,
+        }
     }
 }
 
@@ -198,7 +201,10 @@ impl Properties {
     /// Any [`crate::Error`].
     pub async fn list(&self, archived: bool) -> Result<Vec<Property>> {
         let ep = Endpoint::get(self.base(), "crm.properties.list");
-        let r: Results<Property> = self.client.json::<(), _>(&ep, &[("archived", archived.to_string())], None).await?;
+        let r: Results<Property> = self
+            .client
+            .json::<(), _>(&ep, &[("archived", archived.to_string())], None)
+            .await?;
         Ok(r.results)
     }
 
@@ -207,7 +213,10 @@ impl Properties {
     /// # Errors
     /// Any [`crate::Error`] but a 404.
     pub async fn get(&self, name: &str) -> Result<Option<Property>> {
-        let ep = Endpoint::get(format!("{}/{}", self.base(), segment(name)), "crm.properties.get");
+        let ep = Endpoint::get(
+            format!("{}/{}", self.base(), segment(name)),
+            "crm.properties.get",
+        );
         self.client.json_opt::<(), _>(&ep, &[], None).await
     }
 
@@ -224,11 +233,20 @@ impl Properties {
     ///
     /// # Errors
     /// Any [`crate::Error`] of the whole call.
-    pub async fn batch_create(&self, properties: &[PropertyCreate]) -> Result<BatchOutcome<Property>> {
-        let ep = Endpoint::post(format!("{}/batch/create", self.base()), "crm.properties.batch_create");
+    pub async fn batch_create(
+        &self,
+        properties: &[PropertyCreate],
+    ) -> Result<BatchOutcome<Property>> {
+        let ep = Endpoint::post(
+            format!("{}/batch/create", self.base()),
+            "crm.properties.batch_create",
+        );
         let mut outcome = BatchOutcome::default();
         for chunk in properties.chunks(crate::objects::MAX_BATCH_INPUTS) {
-            let r: BatchResponse<Property> = self.client.json(&ep, &[], Some(&json!({ "inputs": chunk }))).await?;
+            let r: BatchResponse<Property> = self
+                .client
+                .json(&ep, &[], Some(&json!({ "inputs": chunk })))
+                .await?;
             outcome.absorb(r);
         }
         Ok(outcome)
@@ -239,9 +257,14 @@ impl Properties {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn batch_read(&self, names: &[String]) -> Result<BatchOutcome<Property>> {
-        let ep = Endpoint::post(format!("{}/batch/read", self.base()), "crm.properties.batch_read").idempotent();
+        let ep = Endpoint::post(
+            format!("{}/batch/read", self.base()),
+            "crm.properties.batch_read",
+        )
+        .idempotent();
         let inputs: Vec<_> = names.iter().map(|n| json!({ "name": n })).collect();
-        let body = json!({ "inputs": inputs, "archived": false, "dataSensitivity": "non_sensitive" });
+        let body =
+            json!({ "inputs": inputs, "archived": false, "dataSensitivity": "non_sensitive" });
         let r: BatchResponse<Property> = self.client.json(&ep, &[], Some(&body)).await?;
         let mut outcome = BatchOutcome::default();
         outcome.absorb(r);
@@ -253,7 +276,11 @@ impl Properties {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn update(&self, name: &str, update: &PropertyUpdate) -> Result<Property> {
-        let ep = Endpoint::new(Method::PATCH, format!("{}/{}", self.base(), segment(name)), "crm.properties.update");
+        let ep = Endpoint::new(
+            Method::PATCH,
+            format!("{}/{}", self.base(), segment(name)),
+            "crm.properties.update",
+        );
         self.client.json(&ep, &[], Some(update)).await
     }
 
@@ -262,7 +289,11 @@ impl Properties {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn archive(&self, name: &str) -> Result<()> {
-        let ep = Endpoint::new(Method::DELETE, format!("{}/{}", self.base(), segment(name)), "crm.properties.archive");
+        let ep = Endpoint::new(
+            Method::DELETE,
+            format!("{}/{}", self.base(), segment(name)),
+            "crm.properties.archive",
+        );
         self.client.call::<()>(&ep, &[], None).await.map(|_| ())
     }
 
@@ -271,7 +302,10 @@ impl Properties {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn groups(&self) -> Result<Vec<PropertyGroup>> {
-        let ep = Endpoint::get(format!("{}/groups", self.base()), "crm.properties.groups.list");
+        let ep = Endpoint::get(
+            format!("{}/groups", self.base()),
+            "crm.properties.groups.list",
+        );
         let r: Results<PropertyGroup> = self.client.json::<(), _>(&ep, &[], None).await?;
         Ok(r.results)
     }
@@ -281,7 +315,10 @@ impl Properties {
     /// # Errors
     /// Any [`crate::Error`] but a 404.
     pub async fn group(&self, name: &str) -> Result<Option<PropertyGroup>> {
-        let ep = Endpoint::get(format!("{}/groups/{}", self.base(), segment(name)), "crm.properties.groups.get");
+        let ep = Endpoint::get(
+            format!("{}/groups/{}", self.base(), segment(name)),
+            "crm.properties.groups.get",
+        );
         self.client.json_opt::<(), _>(&ep, &[], None).await
     }
 
@@ -289,8 +326,16 @@ impl Properties {
     ///
     /// # Errors
     /// Any [`crate::Error`].
-    pub async fn create_group(&self, name: &str, label: &str, display_order: Option<i32>) -> Result<PropertyGroup> {
-        let ep = Endpoint::post(format!("{}/groups", self.base()), "crm.properties.groups.create");
+    pub async fn create_group(
+        &self,
+        name: &str,
+        label: &str,
+        display_order: Option<i32>,
+    ) -> Result<PropertyGroup> {
+        let ep = Endpoint::post(
+            format!("{}/groups", self.base()),
+            "crm.properties.groups.create",
+        );
         let mut body = json!({ "name": name, "label": label });
         if let Some(o) = display_order {
             body["displayOrder"] = json!(o);
@@ -302,8 +347,17 @@ impl Properties {
     ///
     /// # Errors
     /// Any [`crate::Error`].
-    pub async fn update_group(&self, name: &str, label: Option<&str>, display_order: Option<i32>) -> Result<PropertyGroup> {
-        let ep = Endpoint::new(Method::PATCH, format!("{}/groups/{}", self.base(), segment(name)), "crm.properties.groups.update");
+    pub async fn update_group(
+        &self,
+        name: &str,
+        label: Option<&str>,
+        display_order: Option<i32>,
+    ) -> Result<PropertyGroup> {
+        let ep = Endpoint::new(
+            Method::PATCH,
+            format!("{}/groups/{}", self.base(), segment(name)),
+            "crm.properties.groups.update",
+        );
         let mut body = json!({});
         if let Some(l) = label {
             body["label"] = json!(l);
@@ -319,7 +373,11 @@ impl Properties {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn archive_group(&self, name: &str) -> Result<()> {
-        let ep = Endpoint::new(Method::DELETE, format!("{}/groups/{}", self.base(), segment(name)), "crm.properties.groups.archive");
+        let ep = Endpoint::new(
+            Method::DELETE,
+            format!("{}/groups/{}", self.base(), segment(name)),
+            "crm.properties.groups.archive",
+        );
         self.client.call::<()>(&ep, &[], None).await.map(|_| ())
     }
 
@@ -329,10 +387,15 @@ impl Properties {
     /// Any [`crate::Error`] but a 404.
     pub async fn validation_rules(&self, property: &str) -> Result<Vec<ValidationRule>> {
         let ep = Endpoint::get(
-            format!("/crm/v3/property-validations/{}/{}", self.object_type.type_id(), segment(property)),
+            format!(
+                "/crm/v3/property-validations/{}/{}",
+                self.object_type.type_id(),
+                segment(property)
+            ),
             "crm.property_validations.get",
         );
-        let r: Option<Results<serde_json::Value>> = self.client.json_opt::<(), _>(&ep, &[], None).await?;
+        let r: Option<Results<serde_json::Value>> =
+            self.client.json_opt::<(), _>(&ep, &[], None).await?;
         // HubSpot answers either a list of rules or a list of per-property rule maps.
         let mut rules = Vec::new();
         for item in r.map(|r| r.results).unwrap_or_default() {
@@ -349,12 +412,25 @@ impl Properties {
     ///
     /// # Errors
     /// Any [`crate::Error`].
-    pub async fn put_validation_rule(&self, property: &str, rule_type: &str, arguments: &[String]) -> Result<()> {
+    pub async fn put_validation_rule(
+        &self,
+        property: &str,
+        rule_type: &str,
+        arguments: &[String],
+    ) -> Result<()> {
         let ep = Endpoint::new(
             Method::PUT,
-            format!("/crm/v3/property-validations/{}/{}/rule-type/{}", self.object_type.type_id(), segment(property), segment(rule_type)),
+            format!(
+                "/crm/v3/property-validations/{}/{}/rule-type/{}",
+                self.object_type.type_id(),
+                segment(property),
+                segment(rule_type)
+            ),
             "crm.property_validations.put",
         );
-        self.client.call(&ep, &[], Some(&json!({ "ruleArguments": arguments }))).await.map(|_| ())
+        self.client
+            .call(&ep, &[], Some(&json!({ "ruleArguments": arguments })))
+            .await
+            .map(|_| ())
     }
 }

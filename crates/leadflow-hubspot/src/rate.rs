@@ -128,7 +128,11 @@ impl Pacer {
         let burst = (allowed / 40).clamp(1, 8);
         let steady = (allowed - burst).max(1);
         let interval = window / steady;
-        Self { tat: None, interval, tolerance: interval * (burst - 1) }
+        Self {
+            tat: None,
+            interval,
+            tolerance: interval * (burst - 1),
+        }
     }
 
     /// Reserves a slot at or after `now` and returns when it may be used.
@@ -198,8 +202,17 @@ impl RateGovernor {
             hold_until: None,
         };
         let search = Pacer::new(limits.search_per_second, Duration::from_secs(1));
-        let daily = DailyState { limit: limits.daily, remaining: limits.daily, exhausted_until: None };
-        Self { limits, burst: Mutex::new(burst), search: Mutex::new(search), daily: Mutex::new(daily) }
+        let daily = DailyState {
+            limit: limits.daily,
+            remaining: limits.daily,
+            exhausted_until: None,
+        };
+        Self {
+            limits,
+            burst: Mutex::new(burst),
+            search: Mutex::new(search),
+            daily: Mutex::new(daily),
+        }
     }
 
     /// The configured budgets.
@@ -239,7 +252,9 @@ impl RateGovernor {
         let mut d = lock(&self.daily);
         if let Some(until) = &d.exhausted_until {
             if jiff::Timestamp::now() < until.timestamp() {
-                return Err(DailyExhausted { resets_at: until.clone() });
+                return Err(DailyExhausted {
+                    resets_at: until.clone(),
+                });
             }
             d.exhausted_until = None;
             d.remaining = d.limit;
@@ -276,7 +291,11 @@ impl RateGovernor {
                 b.pacer.tat = tat;
                 b.max = max;
                 b.window = window;
-                tracing::info!(max, window_ms = ms, "rate budget taken from HubSpot's headers");
+                tracing::info!(
+                    max,
+                    window_ms = ms,
+                    "rate budget taken from HubSpot's headers"
+                );
             }
             if h.remaining == Some(0) {
                 // The window is full (another app or process shares it): wait for two

@@ -39,7 +39,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn none() -> Self {
-        Self { max_attempts: 1, ..DEFAULT_RETRY_POLICY }
+        Self {
+            max_attempts: 1,
+            ..DEFAULT_RETRY_POLICY
+        }
     }
 
     /// Whether another attempt may follow attempt number `attempt` (1-based).
@@ -76,7 +79,10 @@ mod tests {
 
     #[test]
     fn delays_double_until_the_cap() {
-        let p = RetryPolicy { jitter: 0.0, ..DEFAULT_RETRY_POLICY };
+        let p = RetryPolicy {
+            jitter: 0.0,
+            ..DEFAULT_RETRY_POLICY
+        };
         assert_eq!(p.delay(1), Duration::from_millis(250));
         assert_eq!(p.delay(2), Duration::from_millis(500));
         assert_eq!(p.delay(3), Duration::from_secs(1));

@@ -60,8 +60,15 @@ impl Error {
     /// Whether this is HubSpot refusing to enroll a contact that is already in a sequence.
     pub fn is_already_enrolled(&self) -> bool {
         self.body().is_some_and(|b| {
-            let sub = b.sub_category.as_ref().map(|s| s.to_string()).unwrap_or_default();
-            sub.contains("ALREADY_ENROLLED") || b.message().to_ascii_lowercase().contains("already enrolled")
+            let sub = b
+                .sub_category
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            sub.contains("ALREADY_ENROLLED")
+                || b.message()
+                    .to_ascii_lowercase()
+                    .contains("already enrolled")
         })
     }
 }
@@ -71,8 +78,16 @@ impl Client {
     ///
     /// # Errors
     /// Any [`Error`].
-    pub async fn sequences_page(&self, user_id: &str, name: Option<&str>, after: Option<&str>) -> Result<Page<Sequence>> {
-        let ep = Endpoint::get("/automation/v4/sequences".to_owned(), "automation.sequences.list");
+    pub async fn sequences_page(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<Page<Sequence>> {
+        let ep = Endpoint::get(
+            "/automation/v4/sequences".to_owned(),
+            "automation.sequences.list",
+        );
         let mut query = vec![("userId", user_id.to_owned()), ("limit", "100".to_owned())];
         if let Some(n) = name {
             query.push(("name", n.to_owned()));
@@ -105,8 +120,12 @@ impl Client {
     /// # Errors
     /// Any [`Error`] but a 404.
     pub async fn sequence(&self, sequence_id: &str, user_id: &str) -> Result<Option<Sequence>> {
-        let ep = Endpoint::get(format!("/automation/v4/sequences/{}", segment(sequence_id)), "automation.sequences.get");
-        self.json_opt::<(), _>(&ep, &[("userId", user_id.to_owned())], None).await
+        let ep = Endpoint::get(
+            format!("/automation/v4/sequences/{}", segment(sequence_id)),
+            "automation.sequences.get",
+        );
+        self.json_opt::<(), _>(&ep, &[("userId", user_id.to_owned())], None)
+            .await
     }
 
     /// Enrolls a contact. Not repeated after an ambiguous failure: read
@@ -115,13 +134,17 @@ impl Client {
     /// # Errors
     /// Any [`Error`]; see [`Error::is_already_enrolled`].
     pub async fn enroll(&self, request: &EnrollmentRequest) -> Result<Enrollment> {
-        let ep = Endpoint::post("/automation/v4/sequences/enrollments".to_owned(), "automation.sequences.enroll");
+        let ep = Endpoint::post(
+            "/automation/v4/sequences/enrollments".to_owned(),
+            "automation.sequences.enroll",
+        );
         let body = json!({
             "contactId": request.contact_id,
             "sequenceId": request.sequence_id,
             "senderEmail": request.sender_email,
         });
-        self.json(&ep, &[("userId", request.user_id.clone())], Some(&body)).await
+        self.json(&ep, &[("userId", request.user_id.clone())], Some(&body))
+            .await
     }
 
     /// The contact's current enrollment, or `None`.
@@ -130,7 +153,10 @@ impl Client {
     /// Any [`Error`] but a 404.
     pub async fn enrollment_of_contact(&self, contact_id: &str) -> Result<Option<Enrollment>> {
         let ep = Endpoint::get(
-            format!("/automation/v4/sequences/enrollments/contact/{}", segment(contact_id)),
+            format!(
+                "/automation/v4/sequences/enrollments/contact/{}",
+                segment(contact_id)
+            ),
             "automation.sequences.enrollment_of_contact",
         );
         self.json_opt::<(), _>(&ep, &[], None).await

@@ -18,7 +18,9 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use crate::auth::{Auth, Credentials};
-use crate::error::{ApiErrorBody, Error, RatePolicy, Result, is_retryable_status, parse_retry_after, snippet};
+use crate::error::{
+    ApiErrorBody, Error, RatePolicy, Result, is_retryable_status, parse_retry_after, snippet,
+};
 use crate::rate::{Budget, RateGovernor, RateHeaders, RateLimits};
 use crate::retry::RetryPolicy;
 
@@ -87,7 +89,13 @@ pub(crate) struct Endpoint {
 impl Endpoint {
     pub(crate) fn new(method: Method, path: String, name: &'static str) -> Self {
         let idempotent = method != Method::POST;
-        Self { method, path, budget: Budget::Standard, idempotent, name }
+        Self {
+            method,
+            path,
+            budget: Budget::Standard,
+            idempotent,
+            name,
+        }
     }
 
     pub(crate) fn get(path: String, name: &'static str) -> Self {
@@ -161,10 +169,14 @@ impl Client {
     /// # Errors
     /// As [`Client::new`].
     pub fn with_governor(config: ClientConfig, governor: Arc<RateGovernor>) -> Result<Self> {
-        let base = url::Url::parse(&config.base_url)
-            .map_err(|e| Error::Config(format!("base URL {:?} is not a URL: {e}", config.base_url)))?;
+        let base = url::Url::parse(&config.base_url).map_err(|e| {
+            Error::Config(format!("base URL {:?} is not a URL: {e}", config.base_url))
+        })?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(Error::Config(format!("base URL {:?} must start with http:// or https://", config.base_url)));
+            return Err(Error::Config(format!(
+                "base URL {:?} must start with http:// or https://",
+                config.base_url
+            )));
         }
         // reqwest is built without a default TLS provider; installing ring is idempotent
         // and must precede building any client.
@@ -174,7 +186,9 @@ impl Client {
             .pool_max_idle_per_host(16)
             .user_agent(concat!("leadflow/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", describe(&e))))?;
+            .map_err(|e| {
+                Error::Config(format!("cannot build the HTTP client: {}", describe(&e)))
+            })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -197,7 +211,12 @@ impl Client {
         &self.inner.base_url
     }
 
-    pub(crate) async fn json<B, T>(&self, ep: &Endpoint, query: &[(&str, String)], body: Option<&B>) -> Result<T>
+    pub(crate) async fn json<B, T>(
+        &self,
+        ep: &Endpoint,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<T>
     where
         B: Serialize + ?Sized,
         T: DeserializeOwned,
@@ -207,7 +226,12 @@ impl Client {
     }
 
     /// Like [`Client::json`], but a 404 is `None`.
-    pub(crate) async fn json_opt<B, T>(&self, ep: &Endpoint, query: &[(&str, String)], body: Option<&B>) -> Result<Option<T>>
+    pub(crate) async fn json_opt<B, T>(
+        &self,
+        ep: &Endpoint,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<Option<T>>
     where
         B: Serialize + ?Sized,
         T: DeserializeOwned,
@@ -220,9 +244,19 @@ impl Client {
     }
 
     /// Sends the call, retrying as the policy and HubSpot's answer allow.
-    pub(crate) async fn call<B: Serialize + ?Sized>(&self, ep: &Endpoint, query: &[(&str, String)], body: Option<&B>) -> Result<Raw> {
+    pub(crate) async fn call<B: Serialize + ?Sized>(
+        &self,
+        ep: &Endpoint,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<Raw> {
         let body = match body {
-            Some(b) => Some(Bytes::from(serde_json::to_vec(b).map_err(|e| Error::Config(format!("cannot encode the request body for {}: {e}", ep.describe())))?)),
+            Some(b) => Some(Bytes::from(serde_json::to_vec(b).map_err(|e| {
+                Error::Config(format!(
+                    "cannot encode the request body for {}: {e}",
+                    ep.describe()
+                ))
+            })?)),
             None => None,
         };
         let mut url = format!("{}{}", self.inner.base_url, ep.path);
@@ -238,12 +272,25 @@ impl Client {
         loop {
             attempt += 1;
             if let Err(spent) = self.inner.governor.acquire(ep.budget).await {
-                return Err(Error::DailyLimitExhausted { endpoint: ep.describe(), resets_at: spent.resets_at });
+                return Err(Error::DailyLimitExhausted {
+                    endpoint: ep.describe(),
+                    resets_at: Box::new(spent.resets_at),
+                });
             }
-            let token = self.inner.auth.bearer(&self.inner.http, &self.inner.base_url).await?;
-            let mut request = self.inner.http.request(ep.method.clone(), &url).bearer_auth(token.expose());
+            let token = self
+                .inner
+                .auth
+                .bearer(&self.inner.http, &self.inner.base_url)
+                .await?;
+            let mut request = self
+                .inner
+                .http
+                .request(ep.method.clone(), &url)
+                .bearer_auth(token.expose());
             if let Some(b) = &body {
-                request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(b.clone());
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.clone());
             }
             let started = Instant::now();
             let sent = request.send().await;
@@ -275,7 +322,8 @@ impl Client {
                         return Err(error);
                     }
                     tracing::debug!(endpoint = ep.name, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying HubSpot call");
-                    metrics::counter!("leadflow_hubspot_retries_total", "endpoint" => ep.name).increment(1);
+                    metrics::counter!("leadflow_hubspot_retries_total", "endpoint" => ep.name)
+                        .increment(1);
                     tokio::time::sleep(wait).await;
                 }
             }
@@ -283,8 +331,13 @@ impl Client {
     }
 
     fn record(&self, ep: &Endpoint, status: u16, elapsed: Duration, headers: &HeaderMap) {
-        let status_label = if status == 0 { "error".to_owned() } else { status.to_string() };
-        metrics::histogram!("leadflow_hubspot_request_duration_seconds", "endpoint" => ep.name).record(elapsed.as_secs_f64());
+        let status_label = if status == 0 {
+            "error".to_owned()
+        } else {
+            status.to_string()
+        };
+        metrics::histogram!("leadflow_hubspot_request_duration_seconds", "endpoint" => ep.name)
+            .record(elapsed.as_secs_f64());
         metrics::counter!("leadflow_hubspot_requests_total", "endpoint" => ep.name, "status" => status_label).increment(1);
         let rate = read_rate_headers(headers);
         if let Some(r) = rate.remaining {
@@ -307,25 +360,44 @@ impl Client {
         );
     }
 
-    fn classify(&self, ep: &Endpoint, attempt: u32, status: u16, headers: &HeaderMap, bytes: Bytes) -> Next {
+    fn classify(
+        &self,
+        ep: &Endpoint,
+        attempt: u32,
+        status: u16,
+        headers: &HeaderMap,
+        bytes: Bytes,
+    ) -> Next {
         if (200..300).contains(&status) {
-            return Next::Done(Raw { status, body: bytes });
+            return Next::Done(Raw {
+                status,
+                body: bytes,
+            });
         }
         let endpoint = ep.describe();
-        let body = ApiErrorBody::parse(&bytes);
-        let retry_after = parse_retry_after(headers.get("retry-after").and_then(|v| v.to_str().ok()));
+        let body = Box::new(ApiErrorBody::parse(&bytes));
+        let retry_after =
+            parse_retry_after(headers.get("retry-after").and_then(|v| v.to_str().ok()));
         match status {
             401 => Next::Fail(Error::Authentication { endpoint, body }),
-            403 if body.category() == "MISSING_SCOPES" => {
-                Next::Fail(Error::MissingScopes { endpoint, scopes: body.required_scopes(), body })
-            }
+            403 if body.category() == "MISSING_SCOPES" => Next::Fail(Error::MissingScopes {
+                endpoint,
+                scopes: body.required_scopes(),
+                body,
+            }),
             429 => {
                 let policy = body.policy_name.as_deref().unwrap_or("");
                 if policy == "DAILY" {
                     let resets_at = self.inner.governor.daily_exhausted();
-                    return Next::Fail(Error::DailyLimitExhausted { endpoint, resets_at });
+                    return Next::Fail(Error::DailyLimitExhausted {
+                        endpoint,
+                        resets_at: Box::new(resets_at),
+                    });
                 }
-                let (policy, wait) = if policy == "SECONDLY" || ep.budget == Budget::Search || body.message().contains("secondly limit") {
+                let (policy, wait) = if policy == "SECONDLY"
+                    || ep.budget == Budget::Search
+                    || body.message().contains("secondly limit")
+                {
                     (RatePolicy::Secondly, Duration::from_secs(1) * attempt)
                 } else {
                     let (max, window) = self.inner.governor.burst_budget();
@@ -337,17 +409,39 @@ impl Client {
                     (RatePolicy::TenSecondly, wait)
                 };
                 let wait = retry_after.unwrap_or(wait);
-                Next::Retry { wait, error: Error::RateLimited { endpoint, policy, attempts: attempt } }
+                Next::Retry {
+                    wait,
+                    error: Error::RateLimited {
+                        endpoint,
+                        policy,
+                        attempts: attempt,
+                    },
+                }
             }
             423 => Next::Retry {
                 wait: self.inner.retry.delay(attempt).max(Duration::from_secs(2)),
-                error: Error::Api { endpoint, status, body, attempts: attempt },
+                error: Error::Api {
+                    endpoint,
+                    status,
+                    body,
+                    attempts: attempt,
+                },
             },
             _ if is_retryable_status(status) && ep.idempotent => Next::Retry {
                 wait: retry_after.unwrap_or_else(|| self.inner.retry.delay(attempt)),
-                error: Error::Api { endpoint, status, body, attempts: attempt },
+                error: Error::Api {
+                    endpoint,
+                    status,
+                    body,
+                    attempts: attempt,
+                },
             },
-            _ => Next::Fail(Error::Api { endpoint, status, body, attempts: attempt }),
+            _ => Next::Fail(Error::Api {
+                endpoint,
+                status,
+                body,
+                attempts: attempt,
+            }),
         }
     }
 
@@ -360,7 +454,10 @@ impl Client {
         };
         // A refused connection never reached HubSpot, so even a create is safe to repeat.
         if ep.idempotent || (e.is_connect() && !e.is_timeout()) {
-            Next::Retry { wait: self.inner.retry.delay(attempt), error }
+            Next::Retry {
+                wait: self.inner.retry.delay(attempt),
+                error,
+            }
         } else {
             Next::Fail(error)
         }

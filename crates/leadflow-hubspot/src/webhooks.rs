@@ -28,7 +28,9 @@ pub enum SignatureError {
     #[error("the webhook signature does not match the request")]
     Mismatch,
     /// The v3 timestamp is more than five minutes away from now.
-    #[error("the webhook timestamp is {age_ms} ms old; at most {MAX_SIGNATURE_AGE_MS} ms is accepted")]
+    #[error(
+        "the webhook timestamp is {age_ms} ms old; at most {MAX_SIGNATURE_AGE_MS} ms is accepted"
+    )]
     Stale {
         /// How old, in milliseconds (negative: from the future).
         age_ms: i64,
@@ -62,24 +64,53 @@ fn sha256(parts: &[&[u8]]) -> Vec<u8> {
 ///
 /// # Errors
 /// [`SignatureError::BadEncoding`] or [`SignatureError::Mismatch`].
-pub fn verify_v1(client_secret: &str, body: &[u8], signature_hex: &str) -> Result<(), SignatureError> {
+pub fn verify_v1(
+    client_secret: &str,
+    body: &[u8],
+    signature_hex: &str,
+) -> Result<(), SignatureError> {
     let given = hex::decode(signature_hex.trim()).map_err(|_| SignatureError::BadEncoding)?;
     let expected = sha256(&[client_secret.as_bytes(), body]);
-    if constant_time_eq(&given, &expected) { Ok(()) } else { Err(SignatureError::Mismatch) }
+    if constant_time_eq(&given, &expected) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
 }
 
 /// Verifies a v2 signature: the full request URI must be exactly what HubSpot called.
 ///
 /// # Errors
 /// [`SignatureError::BadEncoding`] or [`SignatureError::Mismatch`].
-pub fn verify_v2(client_secret: &str, method: &str, uri: &str, body: &[u8], signature_hex: &str) -> Result<(), SignatureError> {
+pub fn verify_v2(
+    client_secret: &str,
+    method: &str,
+    uri: &str,
+    body: &[u8],
+    signature_hex: &str,
+) -> Result<(), SignatureError> {
     let given = hex::decode(signature_hex.trim()).map_err(|_| SignatureError::BadEncoding)?;
-    let expected = sha256(&[client_secret.as_bytes(), method.as_bytes(), uri.as_bytes(), body]);
-    if constant_time_eq(&given, &expected) { Ok(()) } else { Err(SignatureError::Mismatch) }
+    let expected = sha256(&[
+        client_secret.as_bytes(),
+        method.as_bytes(),
+        uri.as_bytes(),
+        body,
+    ]);
+    if constant_time_eq(&given, &expected) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
 }
 
 /// Computes a v3 signature (what HubSpot sends in `X-HubSpot-Signature-v3`).
-pub fn sign_v3(client_secret: &str, method: &str, uri: &str, body: &[u8], timestamp_ms: &str) -> String {
+pub fn sign_v3(
+    client_secret: &str,
+    method: &str,
+    uri: &str,
+    body: &[u8],
+    timestamp_ms: &str,
+) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
     let Ok(mut mac) = <HmacSha256 as KeyInit>::new_from_slice(client_secret.as_bytes()) else {
         unreachable!("HMAC-SHA256 takes keys of any length")
@@ -94,12 +125,25 @@ pub fn sign_v3(client_secret: &str, method: &str, uri: &str, body: &[u8], timest
 /// Decodes the percent-escapes HubSpot decodes before signing a v3 URI.
 fn decode_uri(uri: &str) -> String {
     const ESCAPES: [(&str, &str); 13] = [
-        ("%3A", ":"), ("%2F", "/"), ("%3F", "?"), ("%40", "@"), ("%21", "!"), ("%24", "$"), ("%27", "'"),
-        ("%28", "("), ("%29", ")"), ("%2A", "*"), ("%2C", ","), ("%3B", ";"), ("%23", "#"),
+        ("%3A", ":"),
+        ("%2F", "/"),
+        ("%3F", "?"),
+        ("%40", "@"),
+        ("%21", "!"),
+        ("%24", "$"),
+        ("%27", "'"),
+        ("%28", "("),
+        ("%29", ")"),
+        ("%2A", "*"),
+        ("%2C", ","),
+        ("%3B", ";"),
+        ("%23", "#"),
     ];
     let mut out = uri.to_owned();
     for (from, to) in ESCAPES {
-        out = out.replace(from, to).replace(&from.to_ascii_lowercase(), to);
+        out = out
+            .replace(from, to)
+            .replace(&from.to_ascii_lowercase(), to);
     }
     out
 }
@@ -118,7 +162,10 @@ pub fn verify_v3(
     signature_b64: &str,
     now_ms: i64,
 ) -> Result<(), SignatureError> {
-    let ts: i64 = timestamp_ms.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
+    let ts: i64 = timestamp_ms
+        .trim()
+        .parse()
+        .map_err(|_| SignatureError::BadTimestamp)?;
     let age_ms = now_ms - ts;
     if age_ms.abs() > MAX_SIGNATURE_AGE_MS {
         return Err(SignatureError::Stale { age_ms });
@@ -128,7 +175,13 @@ pub fn verify_v3(
         .map_err(|_| SignatureError::BadEncoding)?;
     let decoded = decode_uri(uri);
     for candidate in [decoded.as_str(), uri] {
-        let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(sign_v3(client_secret, method, candidate, body, timestamp_ms.trim())) else {
+        let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(sign_v3(
+            client_secret,
+            method,
+            candidate,
+            body,
+            timestamp_ms.trim(),
+        )) else {
             continue;
         };
         if constant_time_eq(&given, &expected) {
@@ -172,8 +225,17 @@ impl Client {
     ///
     /// # Errors
     /// Any [`crate::Error`].
-    pub async fn put_webhook_settings(&self, app_id: u64, target_url: &str, max_concurrent: u32) -> Result<WebhookSettings> {
-        let ep = Endpoint::new(Method::PUT, format!("/webhooks/v3/{app_id}/settings"), "webhooks.settings.put");
+    pub async fn put_webhook_settings(
+        &self,
+        app_id: u64,
+        target_url: &str,
+        max_concurrent: u32,
+    ) -> Result<WebhookSettings> {
+        let ep = Endpoint::new(
+            Method::PUT,
+            format!("/webhooks/v3/{app_id}/settings"),
+            "webhooks.settings.put",
+        );
         let body = json!({ "targetUrl": target_url, "throttling": { "maxConcurrentRequests": max_concurrent, "period": "SECONDLY" } });
         self.json(&ep, &[], Some(&body)).await
     }
@@ -183,7 +245,10 @@ impl Client {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn webhook_subscriptions(&self, app_id: u64) -> Result<Vec<Subscription>> {
-        let ep = Endpoint::get(format!("/webhooks/v3/{app_id}/subscriptions"), "webhooks.subscriptions.list");
+        let ep = Endpoint::get(
+            format!("/webhooks/v3/{app_id}/subscriptions"),
+            "webhooks.subscriptions.list",
+        );
         let r: Results<Subscription> = self.json::<(), _>(&ep, &[], None).await?;
         Ok(r.results)
     }
@@ -192,8 +257,16 @@ impl Client {
     ///
     /// # Errors
     /// Any [`crate::Error`].
-    pub async fn subscribe_webhook(&self, app_id: u64, event_type: &str, property_name: Option<&str>) -> Result<Subscription> {
-        let ep = Endpoint::post(format!("/webhooks/v3/{app_id}/subscriptions"), "webhooks.subscriptions.create");
+    pub async fn subscribe_webhook(
+        &self,
+        app_id: u64,
+        event_type: &str,
+        property_name: Option<&str>,
+    ) -> Result<Subscription> {
+        let ep = Endpoint::post(
+            format!("/webhooks/v3/{app_id}/subscriptions"),
+            "webhooks.subscriptions.create",
+        );
         let mut body = json!({ "eventType": event_type, "active": true });
         if let Some(p) = property_name {
             body["propertyName"] = json!(p);
@@ -206,7 +279,14 @@ impl Client {
     /// # Errors
     /// Any [`crate::Error`].
     pub async fn unsubscribe_webhook(&self, app_id: u64, subscription_id: &str) -> Result<()> {
-        let ep = Endpoint::new(Method::DELETE, format!("/webhooks/v3/{app_id}/subscriptions/{}", segment(subscription_id)), "webhooks.subscriptions.delete");
+        let ep = Endpoint::new(
+            Method::DELETE,
+            format!(
+                "/webhooks/v3/{app_id}/subscriptions/{}",
+                segment(subscription_id)
+            ),
+            "webhooks.subscriptions.delete",
+        );
         self.call::<()>(&ep, &[], None).await.map(|_| ())
     }
 }
@@ -223,14 +303,35 @@ mod tests {
         let sig = "232db2615f3d666fe21a8ec971ac7b5402d33b9a925784df3ca654d05f4817de";
         assert_eq!(verify_v1(SECRET, V1_BODY.as_bytes(), sig), Ok(()));
         assert_eq!(verify_v1(SECRET, b"[]", sig), Err(SignatureError::Mismatch));
-        assert_eq!(verify_v1(SECRET, V1_BODY.as_bytes(), "zz"), Err(SignatureError::BadEncoding));
+        assert_eq!(
+            verify_v1(SECRET, V1_BODY.as_bytes(), "zz"),
+            Err(SignatureError::BadEncoding)
+        );
     }
 
     #[test]
     fn v2_matches_hubspots_published_vector() {
         let sig = "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e";
-        assert_eq!(verify_v2(SECRET, "GET", "https://www.example.com/webhook_uri", b"", sig), Ok(()));
-        assert_eq!(verify_v2(SECRET, "POST", "https://www.example.com/webhook_uri", b"", sig), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_v2(
+                SECRET,
+                "GET",
+                "https://www.example.com/webhook_uri",
+                b"",
+                sig
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify_v2(
+                SECRET,
+                "POST",
+                "https://www.example.com/webhook_uri",
+                b"",
+                sig
+            ),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
@@ -238,28 +339,98 @@ mod tests {
         let uri = "https://example.com/webhooks/hubspot?x=1";
         let ts = "1700000000000";
         let sig = sign_v3(SECRET, "POST", uri, V1_BODY.as_bytes(), ts);
-        assert_eq!(verify_v3(SECRET, "POST", uri, V1_BODY.as_bytes(), ts, &sig, 1_700_000_100_000), Ok(()));
         assert_eq!(
-            verify_v3(SECRET, "POST", uri, V1_BODY.as_bytes(), ts, &sig, 1_700_000_300_001),
+            verify_v3(
+                SECRET,
+                "POST",
+                uri,
+                V1_BODY.as_bytes(),
+                ts,
+                &sig,
+                1_700_000_100_000
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify_v3(
+                SECRET,
+                "POST",
+                uri,
+                V1_BODY.as_bytes(),
+                ts,
+                &sig,
+                1_700_000_300_001
+            ),
             Err(SignatureError::Stale { age_ms: 300_001 })
         );
-        assert_eq!(verify_v3(SECRET, "POST", uri, b"[]", ts, &sig, 1_700_000_000_000), Err(SignatureError::Mismatch));
-        assert_eq!(verify_v3("other", "POST", uri, V1_BODY.as_bytes(), ts, &sig, 1_700_000_000_000), Err(SignatureError::Mismatch));
-        assert_eq!(verify_v3(SECRET, "POST", uri, V1_BODY.as_bytes(), "soon", &sig, 0), Err(SignatureError::BadTimestamp));
+        assert_eq!(
+            verify_v3(SECRET, "POST", uri, b"[]", ts, &sig, 1_700_000_000_000),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_v3(
+                "other",
+                "POST",
+                uri,
+                V1_BODY.as_bytes(),
+                ts,
+                &sig,
+                1_700_000_000_000
+            ),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_v3(SECRET, "POST", uri, V1_BODY.as_bytes(), "soon", &sig, 0),
+            Err(SignatureError::BadTimestamp)
+        );
     }
 
     #[test]
     fn v3_decodes_the_escapes_hubspot_decodes() {
         let ts = "1700000000000";
-        let sig = sign_v3(SECRET, "POST", "https://example.com/hook?email=a@b.c", b"[]", ts);
-        assert_eq!(verify_v3(SECRET, "POST", "https://example.com/hook?email=a%40b.c", b"[]", ts, &sig, 1_700_000_000_000), Ok(()));
+        let sig = sign_v3(
+            SECRET,
+            "POST",
+            "https://example.com/hook?email=a@b.c",
+            b"[]",
+            ts,
+        );
+        assert_eq!(
+            verify_v3(
+                SECRET,
+                "POST",
+                "https://example.com/hook?email=a%40b.c",
+                b"[]",
+                ts,
+                &sig,
+                1_700_000_000_000
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn v3_known_answer() {
         // Computed independently: printf 'POSThttps://example.com/h[]1700000000000' | openssl dgst -sha256 -hmac secret -binary | base64
-        let sig = sign_v3("secret", "POST", "https://example.com/h", b"[]", "1700000000000");
+        let sig = sign_v3(
+            "secret",
+            "POST",
+            "https://example.com/h",
+            b"[]",
+            "1700000000000",
+        );
         assert_eq!(sig, "cGTj1UqqZUuHrwyY9st+cM053mR4cRjwzSic6OsaGvI=");
-        assert_eq!(verify_v3("secret", "POST", "https://example.com/h", b"[]", "1700000000000", &sig, 1_700_000_000_000), Ok(()));
+        assert_eq!(
+            verify_v3(
+                "secret",
+                "POST",
+                "https://example.com/h",
+                b"[]",
+                "1700000000000",
+                &sig,
+                1_700_000_000_000
+            ),
+            Ok(())
+        );
     }
 }

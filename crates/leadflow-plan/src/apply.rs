@@ -63,7 +63,11 @@ fn object_of(name: &str) -> ObjectType {
 /// # Errors
 /// [`ApplyError::Blocked`] before any write when the plan has blockers;
 /// [`ApplyError::Failed`] with the partial report when a call fails.
-pub async fn apply(client: &Client, plan: &Plan, options: ApplyOptions) -> Result<ApplyReport, ApplyError> {
+pub async fn apply(
+    client: &Client,
+    plan: &Plan,
+    options: ApplyOptions,
+) -> Result<ApplyReport, ApplyError> {
     if plan.has_blockers() {
         return Err(ApplyError::Blocked(plan.blockers.clone()));
     }
@@ -77,13 +81,19 @@ pub async fn apply(client: &Client, plan: &Plan, options: ApplyOptions) -> Resul
         };
     }
     for (object, name, label) in &plan.groups_to_create {
-        attempt!(client.properties(object_of(object)).create_group(name, label, Some(0)));
+        attempt!(
+            client
+                .properties(object_of(object))
+                .create_group(name, label, Some(0))
+        );
         report.writes += 1;
         report.groups_created += 1;
     }
     let mut creates: BTreeMap<ObjectType, Vec<PropertyCreate>> = BTreeMap::new();
     for p in &plan.properties {
-        if let (PropertyAction::Create | PropertyAction::ExistingMissing, Some(c), Some(o)) = (&p.action, &p.create, p.object_type) {
+        if let (PropertyAction::Create | PropertyAction::ExistingMissing, Some(c), Some(o)) =
+            (&p.action, &p.create, p.object_type)
+        {
             creates.entry(o).or_default().push(c.clone());
         }
     }
@@ -91,7 +101,9 @@ pub async fn apply(client: &Client, plan: &Plan, options: ApplyOptions) -> Resul
         let outcome = attempt!(client.properties(object).batch_create(&list));
         report.writes += 1;
         for created in &outcome.results {
-            report.properties_created.push(format!("{}.{}", object.api_name(), created.name));
+            report
+                .properties_created
+                .push(format!("{}.{}", object.api_name(), created.name));
         }
         // A property that exists already (created by an earlier, interrupted apply) is fine.
         let real: Vec<String> = outcome
@@ -102,16 +114,23 @@ pub async fn apply(client: &Client, plan: &Plan, options: ApplyOptions) -> Resul
             .collect();
         if !real.is_empty() {
             return Err(ApplyError::Failed {
-                source: Error::Config(format!("HubSpot refused to create some properties: {}", real.join("; "))),
+                source: Error::Config(format!(
+                    "HubSpot refused to create some properties: {}",
+                    real.join("; ")
+                )),
                 report,
             });
         }
     }
     for p in &plan.properties {
-        if let (PropertyAction::Update { .. }, Some(u), Some(o)) = (&p.action, &p.update, p.object_type) {
+        if let (PropertyAction::Update { .. }, Some(u), Some(o)) =
+            (&p.action, &p.update, p.object_type)
+        {
             attempt!(client.properties(o).update(&p.name, u));
             report.writes += 1;
-            report.properties_updated.push(format!("{}.{}", p.object, p.name));
+            report
+                .properties_updated
+                .push(format!("{}.{}", p.object, p.name));
         }
     }
     if options.prune {
@@ -119,17 +138,25 @@ pub async fn apply(client: &Client, plan: &Plan, options: ApplyOptions) -> Resul
             if let (PropertyAction::Unmanaged, Some(o)) = (&p.action, p.object_type) {
                 attempt!(client.properties(o).archive(&p.name));
                 report.writes += 1;
-                report.properties_archived.push(format!("{}.{}", p.object, p.name));
+                report
+                    .properties_archived
+                    .push(format!("{}.{}", p.object, p.name));
             }
         }
     }
     for r in plan.rules.iter().filter(|r| !r.unchanged) {
-        attempt!(client.properties(object_of(&r.object)).put_validation_rule(&r.property, &r.rule_type, std::slice::from_ref(&r.value)));
+        attempt!(client.properties(object_of(&r.object)).put_validation_rule(
+            &r.property,
+            &r.rule_type,
+            std::slice::from_ref(&r.value)
+        ));
         report.writes += 1;
         report.rules_set += 1;
     }
     for (i, s) in plan.stages.iter().enumerate() {
-        let (Some(pipeline_id), None) = (&s.pipeline_id, &s.existing_id) else { continue };
+        let (Some(pipeline_id), None) = (&s.pipeline_id, &s.existing_id) else {
+            continue;
+        };
         let input = PipelineStageInput {
             label: s.label.clone(),
             display_order: i as i32,

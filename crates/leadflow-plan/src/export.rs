@@ -32,8 +32,13 @@ pub fn export_yaml(portal: &PortalSnapshot) -> String {
         }
         for p in custom {
             let options: Vec<String> = p.options.iter().map(|o| o.value.clone()).collect();
-            let Some(kind) = PropertyKind::from_hubspot(&p.type_, &p.field_type, options.clone()) else {
-                let _ = writeln!(out, "  # {}: type {}/{} has no leadflow equivalent, skipped", p.name, p.type_, p.field_type);
+            let Some(kind) = PropertyKind::from_hubspot(&p.type_, &p.field_type, options.clone())
+            else {
+                let _ = writeln!(
+                    out,
+                    "  # {}: type {}/{} has no leadflow equivalent, skipped",
+                    p.name, p.type_, p.field_type
+                );
                 continue;
             };
             let _ = writeln!(out, "  {}:", p.name);
@@ -44,7 +49,12 @@ pub fn export_yaml(portal: &PortalSnapshot) -> String {
                 let _ = writeln!(out, "    options: [{}]", list.join(", "));
             }
             if let Some(rules) = portal.rules.get(&(object, p.name.clone())) {
-                let get = |t: &str| rules.iter().find(|r| r.rule_type == t).and_then(|r| r.rule_arguments.first().cloned());
+                let get = |t: &str| {
+                    rules
+                        .iter()
+                        .find(|r| r.rule_type == t)
+                        .and_then(|r| r.rule_arguments.first().cloned())
+                };
                 if let (Some(lo), Some(hi)) = (get("MIN_NUMBER"), get("MAX_NUMBER")) {
                     let _ = writeln!(out, "    range: {}", q(&format!("{lo}-{hi}")));
                 }

@@ -19,5 +19,7 @@ mod portal;
 
 pub use apply::{ApplyOptions, ApplyReport, apply};
 pub use export::export_yaml;
-pub use plan::{Change, Plan, PropertyAction, PropertyItem, RuleItem, SequenceItem, StageItem, plan};
+pub use plan::{
+    Change, Plan, PropertyAction, PropertyItem, RuleItem, SequenceItem, StageItem, plan,
+};
 pub use portal::{PortalSnapshot, fetch};

@@ -178,14 +178,27 @@ impl Plan {
         let creates_per_object: BTreeSet<&str> = self
             .properties
             .iter()
-            .filter(|p| matches!(p.action, PropertyAction::Create | PropertyAction::ExistingMissing))
+            .filter(|p| {
+                matches!(
+                    p.action,
+                    PropertyAction::Create | PropertyAction::ExistingMissing
+                )
+            })
             .map(|p| p.object.as_str())
             .collect();
         self.groups_to_create.len()
             + creates_per_object.len()
-            + self.properties.iter().filter(|p| matches!(p.action, PropertyAction::Update { .. })).count()
+            + self
+                .properties
+                .iter()
+                .filter(|p| matches!(p.action, PropertyAction::Update { .. }))
+                .count()
             + self.rules.iter().filter(|r| !r.unchanged).count()
-            + self.stages.iter().filter(|s| s.existing_id.is_none() && s.pipeline_id.is_some()).count()
+            + self
+                .stages
+                .iter()
+                .filter(|s| s.existing_id.is_none() && s.pipeline_id.is_some())
+                .count()
     }
 
     /// Whether the portal already matches the configuration.
@@ -198,7 +211,13 @@ fn options_of(spec: &PropertySpec) -> Vec<PropertyOption> {
     spec.options()
         .iter()
         .enumerate()
-        .map(|(i, o)| PropertyOption { label: o.clone(), value: o.clone(), hidden: false, display_order: Some(i as i32), description: None })
+        .map(|(i, o)| PropertyOption {
+            label: o.clone(),
+            value: o.clone(),
+            hidden: false,
+            display_order: Some(i as i32),
+            description: None,
+        })
         .collect()
 }
 
@@ -220,7 +239,11 @@ fn create_body(spec: &PropertySpec, group: &str, order: i32) -> PropertyCreate {
 }
 
 fn fmt_number(n: f64) -> String {
-    if n.fract() == 0.0 { format!("{}", n as i64) } else { n.to_string() }
+    if n.fract() == 0.0 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
 }
 
 /// Computes the plan. `prune` adds the removal of unconfigured options to updates.
@@ -229,10 +252,19 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
     let group = &project.settings.group_name;
     for object in [ObjectType::Contacts, ObjectType::Deals] {
         let managed: Vec<&PropertySpec> = project.properties.of(object).collect();
-        let needs_group = managed.iter().any(|s| !s.existing || portal.property(object, &s.name).is_none());
-        let has_group = portal.groups.get(&object).is_some_and(|g| g.iter().any(|g| &g.name == group));
+        let needs_group = managed
+            .iter()
+            .any(|s| !s.existing || portal.property(object, &s.name).is_none());
+        let has_group = portal
+            .groups
+            .get(&object)
+            .is_some_and(|g| g.iter().any(|g| &g.name == group));
         if needs_group && !has_group {
-            plan.groups_to_create.push((object.api_name().to_owned(), group.clone(), project.settings.group_label.clone()));
+            plan.groups_to_create.push((
+                object.api_name().to_owned(),
+                group.clone(),
+                project.settings.group_label.clone(),
+            ));
         }
         for (order, spec) in managed.iter().enumerate() {
             let order = order as i32;
@@ -252,16 +284,26 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                         "{} ({}) is marked existing but the portal does not have it: apply creates it",
                         spec.label, spec.name
                     ));
-                    plan.properties.push(item(PropertyAction::ExistingMissing, Some(create_body(spec, group, order)), None));
+                    plan.properties.push(item(
+                        PropertyAction::ExistingMissing,
+                        Some(create_body(spec, group, order)),
+                        None,
+                    ));
                 } else {
-                    plan.properties.push(item(PropertyAction::Create, Some(create_body(spec, group, order)), None));
+                    plan.properties.push(item(
+                        PropertyAction::Create,
+                        Some(create_body(spec, group, order)),
+                        None,
+                    ));
                 }
                 continue;
             };
             let (type_, field_type) = spec.kind.hubspot_types();
             let type_ok = current.type_ == type_
                 && (current.field_type == field_type
-                    || (spec.existing && matches!(spec.kind, PropertyKind::Dropdown { .. }) && ["select", "radio", "checkbox"].contains(&current.field_type.as_str())));
+                    || (spec.existing
+                        && matches!(spec.kind, PropertyKind::Dropdown { .. })
+                        && ["select", "radio", "checkbox"].contains(&current.field_type.as_str())));
             if !type_ok {
                 let reason = format!(
                     "the portal has {} as {}/{}, the configuration says {} ({}/{}); HubSpot cannot change a property's type safely: rename the property in properties.yaml or change it in HubSpot",
@@ -273,25 +315,39 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                     field_type
                 );
                 plan.blockers.push(format!("conflict: {reason}"));
-                plan.properties.push(item(PropertyAction::Conflict { reason }, None, None));
+                plan.properties
+                    .push(item(PropertyAction::Conflict { reason }, None, None));
                 continue;
             }
             let mut changes = Vec::new();
             let mut update = PropertyUpdate::default();
             // Options: add missing ones, relabel, keep the portal's extras unless pruning.
             if let PropertyKind::Dropdown { options } = &spec.kind {
-                let added: Vec<String> = options.iter().filter(|o| !current.options.iter().any(|c| &c.value == *o)).cloned().collect();
+                let added: Vec<String> = options
+                    .iter()
+                    .filter(|o| !current.options.iter().any(|c| &c.value == *o))
+                    .cloned()
+                    .collect();
                 let relabelled: Vec<(String, String, String)> = if spec.existing {
                     Vec::new()
                 } else {
                     current
                         .options
                         .iter()
-                        .filter_map(|c| options.iter().find(|o| **o == c.value && **o != c.label).map(|o| (c.value.clone(), c.label.clone(), o.clone())))
+                        .filter_map(|c| {
+                            options
+                                .iter()
+                                .find(|o| **o == c.value && **o != c.label)
+                                .map(|o| (c.value.clone(), c.label.clone(), o.clone()))
+                        })
                         .collect()
                 };
-                let extra: Vec<String> =
-                    current.options.iter().filter(|c| !options.contains(&c.value)).map(|c| c.value.clone()).collect();
+                let extra: Vec<String> = current
+                    .options
+                    .iter()
+                    .filter(|c| !options.contains(&c.value))
+                    .map(|c| c.value.clone())
+                    .collect();
                 let remove = prune && !spec.existing && !extra.is_empty();
                 if !added.is_empty() || !relabelled.is_empty() || remove {
                     let mut new_options: Vec<PropertyOption> = current
@@ -300,7 +356,9 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                         .filter(|c| !(remove && extra.contains(&c.value)))
                         .map(|c| {
                             let mut c = c.clone();
-                            if let Some((_, _, to)) = relabelled.iter().find(|(v, _, _)| *v == c.value) {
+                            if let Some((_, _, to)) =
+                                relabelled.iter().find(|(v, _, _)| *v == c.value)
+                            {
                                 c.label = to.clone();
                             }
                             c
@@ -308,7 +366,13 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                         .collect();
                     let base = new_options.len() as i32;
                     for (i, a) in added.iter().enumerate() {
-                        new_options.push(PropertyOption { label: a.clone(), value: a.clone(), hidden: false, display_order: Some(base + i as i32), description: None });
+                        new_options.push(PropertyOption {
+                            label: a.clone(),
+                            value: a.clone(),
+                            hidden: false,
+                            display_order: Some(base + i as i32),
+                            description: None,
+                        });
                     }
                     update.options = Some(new_options);
                 }
@@ -316,7 +380,9 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                     changes.push(Change::OptionsAdded { options: added });
                 }
                 if !relabelled.is_empty() {
-                    changes.push(Change::OptionsRelabelled { options: relabelled });
+                    changes.push(Change::OptionsRelabelled {
+                        options: relabelled,
+                    });
                 }
                 if remove {
                     changes.push(Change::OptionsRemoved { options: extra });
@@ -324,26 +390,40 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
             }
             if !spec.existing {
                 if current.label != spec.label {
-                    changes.push(Change::Label { from: current.label.clone(), to: spec.label.clone() });
+                    changes.push(Change::Label {
+                        from: current.label.clone(),
+                        to: spec.label.clone(),
+                    });
                     update.label = Some(spec.label.clone());
                 }
                 if current.description != spec.description {
-                    changes.push(Change::Description { from: current.description.clone(), to: spec.description.clone() });
+                    changes.push(Change::Description {
+                        from: current.description.clone(),
+                        to: spec.description.clone(),
+                    });
                     update.description = Some(spec.description.clone());
                 }
                 if &current.group_name != group {
-                    changes.push(Change::Group { from: current.group_name.clone(), to: group.clone() });
+                    changes.push(Change::Group {
+                        from: current.group_name.clone(),
+                        to: group.clone(),
+                    });
                     update.group_name = Some(group.clone());
                 }
                 if current.display_order != Some(order) {
-                    changes.push(Change::DisplayOrder { from: current.display_order, to: order });
+                    changes.push(Change::DisplayOrder {
+                        from: current.display_order,
+                        to: order,
+                    });
                     update.display_order = Some(order);
                 }
             }
             if changes.is_empty() {
-                plan.properties.push(item(PropertyAction::Unchanged, None, None));
+                plan.properties
+                    .push(item(PropertyAction::Unchanged, None, None));
             } else {
-                plan.properties.push(item(PropertyAction::Update { changes }, None, Some(update)));
+                plan.properties
+                    .push(item(PropertyAction::Update { changes }, None, Some(update)));
             }
         }
         // Rules for ranges.
@@ -354,15 +434,28 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                     let Some(b) = bound else { continue };
                     let value = fmt_number(b);
                     let unchanged = existing.is_some_and(|rules| {
-                        rules.iter().any(|r| r.rule_type == rule_type && r.rule_arguments.first().and_then(|a| a.parse::<f64>().ok()) == Some(b))
+                        rules.iter().any(|r| {
+                            r.rule_type == rule_type
+                                && r.rule_arguments.first().and_then(|a| a.parse::<f64>().ok())
+                                    == Some(b)
+                        })
                     });
-                    plan.rules.push(RuleItem { object: object.api_name().to_owned(), property: spec.name.clone(), rule_type: rule_type.to_owned(), value, unchanged });
+                    plan.rules.push(RuleItem {
+                        object: object.api_name().to_owned(),
+                        property: spec.name.clone(),
+                        rule_type: rule_type.to_owned(),
+                        value,
+                        unchanged,
+                    });
                 }
             }
         }
         // Unmanaged: custom properties in the managed group that the configuration lacks.
         for p in portal.properties.get(&object).into_iter().flatten() {
-            if &p.group_name == group && p.hubspot_defined != Some(true) && !managed.iter().any(|s| s.name == p.name) {
+            if &p.group_name == group
+                && p.hubspot_defined != Some(true)
+                && !managed.iter().any(|s| s.name == p.name)
+            {
                 plan.properties.push(PropertyItem {
                     object: object.api_name().to_owned(),
                     name: p.name.clone(),
@@ -383,8 +476,17 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
         .pipelines
         .iter()
         .find(|p| p.id == *wanted || p.label.eq_ignore_ascii_case(wanted))
-        .or_else(|| (wanted.is_empty()).then(|| portal.pipelines.iter().find(|p| p.id == "default")).flatten());
-    let mut needed: Vec<(String, f64)> = project.settings.stages.iter().map(|s| (s.label.clone(), s.probability)).collect();
+        .or_else(|| {
+            (wanted.is_empty())
+                .then(|| portal.pipelines.iter().find(|p| p.id == "default"))
+                .flatten()
+        });
+    let mut needed: Vec<(String, f64)> = project
+        .settings
+        .stages
+        .iter()
+        .map(|s| (s.label.clone(), s.probability))
+        .collect();
     for w in &project.workflows {
         for a in &w.actions {
             let stage = match &a.kind {
@@ -399,7 +501,11 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
     }
     match pipeline {
         None if !needed.is_empty() => {
-            let names: Vec<String> = portal.pipelines.iter().map(|p| format!("{:?} ({})", p.label, p.id)).collect();
+            let names: Vec<String> = portal
+                .pipelines
+                .iter()
+                .map(|p| format!("{:?} ({})", p.label, p.id))
+                .collect();
             plan.blockers.push(format!(
                 "deal pipeline {wanted:?} (leadflow.yaml deals.pipeline) is not in the portal; it has {}",
                 if names.is_empty() { "no deal pipelines".to_owned() } else { names.join(", ") }
@@ -409,7 +515,13 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
         Some(p) => {
             for (label, probability) in needed {
                 let existing_id = p.stage_by_label(&label).map(|s| s.id.clone());
-                plan.stages.push(StageItem { pipeline_id: Some(p.id.clone()), pipeline: p.label.clone(), label, probability, existing_id });
+                plan.stages.push(StageItem {
+                    pipeline_id: Some(p.id.clone()),
+                    pipeline: p.label.clone(),
+                    label,
+                    probability,
+                    existing_id,
+                });
             }
         }
     }
@@ -421,7 +533,11 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
             if let ActionKind::AddToSequence { sequence } = &a.kind {
                 match sequences.iter_mut().find(|s| &s.name == sequence) {
                     Some(s) => s.used_by.push(w.name.clone()),
-                    None => sequences.push(SequenceItem { name: sequence.clone(), found: portal.sequences.contains(sequence), used_by: vec![w.name.clone()] }),
+                    None => sequences.push(SequenceItem {
+                        name: sequence.clone(),
+                        found: portal.sequences.contains(sequence),
+                        used_by: vec![w.name.clone()],
+                    }),
                 }
             }
         }

@@ -27,7 +27,10 @@ pub struct PortalSnapshot {
 impl PortalSnapshot {
     /// A property of the portal, by name.
     pub fn property(&self, object: ObjectType, name: &str) -> Option<&Property> {
-        self.properties.get(&object)?.iter().find(|p| p.name == name)
+        self.properties
+            .get(&object)?
+            .iter()
+            .find(|p| p.name == name)
     }
 }
 
@@ -62,7 +65,11 @@ pub async fn fetch(client: &Client, project: &Project) -> Result<PortalSnapshot>
     }
     snap.pipelines = client.pipelines(ObjectType::Deals).await?;
     let owners: Vec<_> = client.owners().try_collect().await?;
-    let mut users: Vec<i64> = owners.iter().filter(|o| !o.archived).filter_map(|o| o.user_id).collect();
+    let mut users: Vec<i64> = owners
+        .iter()
+        .filter(|o| !o.archived)
+        .filter_map(|o| o.user_id)
+        .collect();
     users.sort_unstable();
     users.dedup();
     snap.has_sequence_users = !users.is_empty();

@@ -18,13 +18,19 @@ use crate::{SandboxState, lock};
 
 pub(crate) fn routes() -> Router<SandboxState> {
     Router::new()
-        .route("/__sandbox/health", get(|| async { Json(json!({ "ok": true })) }))
+        .route(
+            "/__sandbox/health",
+            get(|| async { Json(json!({ "ok": true })) }),
+        )
         .route("/__sandbox/faults", get(get_faults).put(put_faults))
         .route("/__sandbox/stats", get(stats))
         .route("/__sandbox/stats/reset", post(reset_stats))
         .route("/__sandbox/seed/contacts", post(seed_contacts))
         .route("/__sandbox/snapshot", post(snapshot))
-        .route("/__sandbox/sequences/enrollments/{contact_id}/finish", post(finish))
+        .route(
+            "/__sandbox/sequences/enrollments/{contact_id}/finish",
+            post(finish),
+        )
         .route("/oauth/v1/token", post(token))
 }
 
@@ -47,25 +53,43 @@ async fn reset_stats(State(state): State<SandboxState>) -> impl IntoResponse {
     StatusCode::NO_CONTENT
 }
 
-async fn seed_contacts(State(state): State<SandboxState>, Query(q): Query<HashMap<String, String>>) -> ApiResult {
+async fn seed_contacts(
+    State(state): State<SandboxState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
     let n: usize = q.get("n").and_then(|v| v.parse().ok()).unwrap_or(100);
     let seed: u64 = q.get("seed").and_then(|v| v.parse().ok()).unwrap_or(1);
     let ids = state.seed_contacts(n, seed);
-    Ok(Json(json!({ "created": ids.len(), "first": ids.first(), "last": ids.last() })).into_response())
+    Ok(
+        Json(json!({ "created": ids.len(), "first": ids.first(), "last": ids.last() }))
+            .into_response(),
+    )
 }
 
 async fn snapshot(State(state): State<SandboxState>) -> ApiResult {
     let Some(path) = state.0.config.snapshot.clone() else {
-        return Err(ApiError::validation("the sandbox was started without a snapshot file"));
+        return Err(ApiError::validation(
+            "the sandbox was started without a snapshot file",
+        ));
     };
-    state.save_snapshot(&path).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", format!("cannot write {}: {e}", path.display())))?;
+    state.save_snapshot(&path).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            format!("cannot write {}: {e}", path.display()),
+        )
+    })?;
     Ok(Json(json!({ "saved": path.display().to_string() })).into_response())
 }
 
 async fn finish(State(state): State<SandboxState>, Path(contact_id): Path<String>) -> ApiResult {
     let mut data = lock(&state.0.data);
     let mut finished = 0;
-    for e in data.enrollments.iter_mut().filter(|e| e.active && e.contact_id == contact_id) {
+    for e in data
+        .enrollments
+        .iter_mut()
+        .filter(|e| e.active && e.contact_id == contact_id)
+    {
         e.active = false;
         finished += 1;
     }
@@ -75,16 +99,30 @@ async fn finish(State(state): State<SandboxState>, Path(contact_id): Path<String
 async fn token(State(state): State<SandboxState>, body: Bytes) -> ApiResult {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let Some(app) = &state.0.config.oauth else {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "BAD_CLIENT_ID", "this sandbox has no OAuth app"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "BAD_CLIENT_ID",
+            "this sandbox has no OAuth app",
+        ));
     };
     if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
         return Err(ApiError::validation("grant_type must be refresh_token"));
     }
-    if form.get("client_id") != Some(&app.client_id) || form.get("client_secret") != Some(&app.client_secret) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "BAD_CLIENT_ID", "missing or unknown client id or secret"));
+    if form.get("client_id") != Some(&app.client_id)
+        || form.get("client_secret") != Some(&app.client_secret)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "BAD_CLIENT_ID",
+            "missing or unknown client id or secret",
+        ));
     }
     if form.get("refresh_token") != Some(&app.refresh_token) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "BAD_REFRESH_TOKEN", "missing or unknown refresh token"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "BAD_REFRESH_TOKEN",
+            "missing or unknown refresh token",
+        ));
     }
     let ttl = state.0.config.oauth_access_token_ttl;
     let access = format!("sandbox-oauth-{}", uuid::Uuid::new_v4());

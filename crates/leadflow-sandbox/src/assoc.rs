@@ -19,13 +19,34 @@ use crate::{SandboxState, lock, webhooks};
 
 pub(crate) fn routes() -> Router<SandboxState> {
     Router::new()
-        .route("/crm/v4/objects/{object_type}/{object_id}/associations/default/{to_type}/{to_id}", put(put_default))
-        .route("/crm/v4/objects/{object_type}/{object_id}/associations/{to_type}/{to_id}", put(put_labels).delete(remove))
-        .route("/crm/v4/objects/{object_type}/{object_id}/associations/{to_type}", axum::routing::get(read_one))
-        .route("/crm/v4/associations/{object_type}/{to_type}/batch/associate/default", post(batch_default))
-        .route("/crm/v4/associations/{object_type}/{to_type}/batch/create", post(batch_create))
-        .route("/crm/v4/associations/{object_type}/{to_type}/batch/read", post(batch_read))
-        .route("/crm/v4/associations/{object_type}/{to_type}/batch/archive", post(batch_archive))
+        .route(
+            "/crm/v4/objects/{object_type}/{object_id}/associations/default/{to_type}/{to_id}",
+            put(put_default),
+        )
+        .route(
+            "/crm/v4/objects/{object_type}/{object_id}/associations/{to_type}/{to_id}",
+            put(put_labels).delete(remove),
+        )
+        .route(
+            "/crm/v4/objects/{object_type}/{object_id}/associations/{to_type}",
+            axum::routing::get(read_one),
+        )
+        .route(
+            "/crm/v4/associations/{object_type}/{to_type}/batch/associate/default",
+            post(batch_default),
+        )
+        .route(
+            "/crm/v4/associations/{object_type}/{to_type}/batch/create",
+            post(batch_create),
+        )
+        .route(
+            "/crm/v4/associations/{object_type}/{to_type}/batch/read",
+            post(batch_read),
+        )
+        .route(
+            "/crm/v4/associations/{object_type}/{to_type}/batch/archive",
+            post(batch_archive),
+        )
 }
 
 /// The same link seen from the other end.
@@ -81,21 +102,49 @@ pub(crate) fn default_type(from: &str, to: &str) -> Option<u32> {
     })
 }
 
-fn change_events(data: &mut Data, from_t: &str, from_id: u64, to_t: &str, to_id: u64, removed: bool) -> Vec<Value> {
+fn change_events(
+    data: &mut Data,
+    from_t: &str,
+    from_id: u64,
+    to_t: &str,
+    to_id: u64,
+    removed: bool,
+) -> Vec<Value> {
     let mut out = Vec::new();
-    for (a_t, a_id, b_t, b_id) in [(from_t, from_id, to_t, to_id), (to_t, to_id, from_t, from_id)] {
+    for (a_t, a_id, b_t, b_id) in [
+        (from_t, from_id, to_t, to_id),
+        (to_t, to_id, from_t, from_id),
+    ] {
         if a_t == "tasks" {
             continue;
         }
-        let kind = format!("{}_TO_{}", singular(a_t).to_uppercase(), singular(b_t).to_uppercase());
+        let kind = format!(
+            "{}_TO_{}",
+            singular(a_t).to_uppercase(),
+            singular(b_t).to_uppercase()
+        );
         let extra = json!({ "associationType": kind, "fromObjectId": a_id, "toObjectId": b_id, "associationRemoved": removed, "isPrimaryAssociation": false });
-        out.extend(webhooks::event(data, &format!("{}.associationChange", singular(a_t)), a_id, None, extra));
+        out.extend(webhooks::event(
+            data,
+            &format!("{}.associationChange", singular(a_t)),
+            a_id,
+            None,
+            extra,
+        ));
     }
     out
 }
 
 /// Adds a link (no-op when it exists); the webhook events.
-pub(crate) fn link(data: &mut Data, from_t: &str, from_id: u64, to_t: &str, to_id: u64, category: &str, type_id: u32) -> Vec<Value> {
+pub(crate) fn link(
+    data: &mut Data,
+    from_t: &str,
+    from_id: u64,
+    to_t: &str,
+    to_id: u64,
+    category: &str,
+    type_id: u32,
+) -> Vec<Value> {
     let forward = (from_t.to_owned(), from_id, to_t.to_owned(), to_id);
     let backward = (to_t.to_owned(), to_id, from_t.to_owned(), from_id);
     if let Some((_, types)) = data.associations.iter_mut().find(|(k, _)| *k == forward) {
@@ -111,26 +160,56 @@ pub(crate) fn link(data: &mut Data, from_t: &str, from_id: u64, to_t: &str, to_i
         }
         return Vec::new();
     }
-    data.associations.push((forward, vec![(category.to_owned(), type_id)]));
+    data.associations
+        .push((forward, vec![(category.to_owned(), type_id)]));
     change_events(data, from_t, from_id, to_t, to_id, false)
 }
 
 /// Removes every link between two records; the webhook events.
-pub(crate) fn unlink(data: &mut Data, from_t: &str, from_id: u64, to_t: &str, to_id: u64) -> Vec<Value> {
+pub(crate) fn unlink(
+    data: &mut Data,
+    from_t: &str,
+    from_id: u64,
+    to_t: &str,
+    to_id: u64,
+) -> Vec<Value> {
     let before = data.associations.len();
     data.associations.retain(|((ft, fi, tt, ti), _)| {
-        !((ft == from_t && *fi == from_id && tt == to_t && *ti == to_id) || (ft == to_t && *fi == to_id && tt == from_t && *ti == from_id))
+        !((ft == from_t && *fi == from_id && tt == to_t && *ti == to_id)
+            || (ft == to_t && *fi == to_id && tt == from_t && *ti == from_id))
     });
-    if data.associations.len() == before { Vec::new() } else { change_events(data, from_t, from_id, to_t, to_id, true) }
+    if data.associations.len() == before {
+        Vec::new()
+    } else {
+        change_events(data, from_t, from_id, to_t, to_id, true)
+    }
 }
 
-fn ids(data: &Data, from_t: &str, from: &str, to_t: &str, to: &str) -> Result<(u64, u64), ApiError> {
-    let f = from.parse::<u64>().ok().and_then(|i| data.live(from_t, i).map(|r| r.id));
-    let t = to.parse::<u64>().ok().and_then(|i| data.live(to_t, i).map(|r| r.id));
+fn ids(
+    data: &Data,
+    from_t: &str,
+    from: &str,
+    to_t: &str,
+    to: &str,
+) -> Result<(u64, u64), ApiError> {
+    let f = from
+        .parse::<u64>()
+        .ok()
+        .and_then(|i| data.live(from_t, i).map(|r| r.id));
+    let t = to
+        .parse::<u64>()
+        .ok()
+        .and_then(|i| data.live(to_t, i).map(|r| r.id));
     match (f, t) {
         (Some(f), Some(t)) => Ok((f, t)),
-        (None, _) => Err(ApiError::not_found(format!("{} {from} does not exist", singular(from_t)))),
-        (_, None) => Err(ApiError::not_found(format!("{} {to} does not exist", singular(to_t)))),
+        (None, _) => Err(ApiError::not_found(format!(
+            "{} {from} does not exist",
+            singular(from_t)
+        ))),
+        (_, None) => Err(ApiError::not_found(format!(
+            "{} {to} does not exist",
+            singular(to_t)
+        ))),
     }
 }
 
@@ -139,7 +218,11 @@ fn default_result(from: u64, to: u64, type_id: u32) -> Value {
 }
 
 fn labels_result(from_t: &str, from: u64, to_t: &str, to: u64, types: &[(String, u32)]) -> Value {
-    let labels: Vec<Value> = types.iter().filter(|(c, _)| c != "HUBSPOT_DEFINED").map(|(_, t)| json!(t.to_string())).collect();
+    let labels: Vec<Value> = types
+        .iter()
+        .filter(|(c, _)| c != "HUBSPOT_DEFINED")
+        .map(|(_, t)| json!(t.to_string()))
+        .collect();
     json!({ "fromObjectTypeId": type_id(from_t), "fromObjectId": from.to_string(), "toObjectTypeId": type_id(to_t), "toObjectId": to.to_string(), "labels": labels })
 }
 
@@ -147,37 +230,68 @@ fn render_links(links: &[(u64, Vec<(String, u32)>)]) -> Vec<Value> {
     links
         .iter()
         .map(|(to, types)| {
-            let types: Vec<Value> = types.iter().map(|(c, t)| json!({ "category": c, "typeId": t })).collect();
+            let types: Vec<Value> = types
+                .iter()
+                .map(|(c, t)| json!({ "category": c, "typeId": t }))
+                .collect();
             json!({ "toObjectId": to.to_string(), "associationTypes": types })
         })
         .collect()
 }
 
-async fn put_default(State(state): State<SandboxState>, Path((ft, fid, tt, tid)): Path<(String, String, String, String)>) -> ApiResult {
+async fn put_default(
+    State(state): State<SandboxState>,
+    Path((ft, fid, tt, tid)): Path<(String, String, String, String)>,
+) -> ApiResult {
     let (from_t, to_t) = (object_type(&ft)?, object_type(&tt)?);
     let started = now_ms();
     let (events, result) = {
         let mut data = lock(&state.0.data);
         let (f, t) = ids(&data, from_t, &fid, to_t, &tid)?;
-        let ty = default_type(from_t, to_t).ok_or_else(|| ApiError::validation(format!("{from_t} cannot be associated with {to_t}")))?;
-        (link(&mut data, from_t, f, to_t, t, "HUBSPOT_DEFINED", ty), default_result(f, t, ty))
+        let ty = default_type(from_t, to_t).ok_or_else(|| {
+            ApiError::validation(format!("{from_t} cannot be associated with {to_t}"))
+        })?;
+        (
+            link(&mut data, from_t, f, to_t, t, "HUBSPOT_DEFINED", ty),
+            default_result(f, t, ty),
+        )
     };
     send(&state, events);
-    Ok(batch_answer(StatusCode::OK, vec![result], Vec::new(), started))
+    Ok(batch_answer(
+        StatusCode::OK,
+        vec![result],
+        Vec::new(),
+        started,
+    ))
 }
 
 fn specs(body: &Value) -> Result<Vec<(String, u32)>, ApiError> {
-    let Some(items) = body.as_array() else { return Err(ApiError::validation("the body must be a list of association types")) };
+    let Some(items) = body.as_array() else {
+        return Err(ApiError::validation(
+            "the body must be a list of association types",
+        ));
+    };
     items
         .iter()
-        .map(|s| match (s["associationCategory"].as_str(), s["associationTypeId"].as_u64()) {
-            (Some(c), Some(t)) => Ok((c.to_owned(), t as u32)),
-            _ => Err(ApiError::validation("each association type needs associationCategory and associationTypeId")),
+        .map(|s| {
+            match (
+                s["associationCategory"].as_str(),
+                s["associationTypeId"].as_u64(),
+            ) {
+                (Some(c), Some(t)) => Ok((c.to_owned(), t as u32)),
+                _ => Err(ApiError::validation(
+                    "each association type needs associationCategory and associationTypeId",
+                )),
+            }
         })
         .collect()
 }
 
-async fn put_labels(State(state): State<SandboxState>, Path((ft, fid, tt, tid)): Path<(String, String, String, String)>, body: Bytes) -> ApiResult {
+async fn put_labels(
+    State(state): State<SandboxState>,
+    Path((ft, fid, tt, tid)): Path<(String, String, String, String)>,
+    body: Bytes,
+) -> ApiResult {
     let (from_t, to_t) = (object_type(&ft)?, object_type(&tt)?);
     let body: Value = parse(&body)?;
     let types = specs(&body)?;
@@ -186,7 +300,9 @@ async fn put_labels(State(state): State<SandboxState>, Path((ft, fid, tt, tid)):
         let (f, t) = ids(&data, from_t, &fid, to_t, &tid)?;
         for (_, ty) in &types {
             if target_of(from_t, *ty) != Some(to_t) {
-                return Err(ApiError::validation(format!("association type {ty} does not lead from {from_t} to {to_t}")));
+                return Err(ApiError::validation(format!(
+                    "association type {ty} does not lead from {from_t} to {to_t}"
+                )));
             }
         }
         let mut events = unlink(&mut data, from_t, f, to_t, t);
@@ -199,7 +315,10 @@ async fn put_labels(State(state): State<SandboxState>, Path((ft, fid, tt, tid)):
     Ok((StatusCode::CREATED, Json(result)).into_response())
 }
 
-async fn remove(State(state): State<SandboxState>, Path((ft, fid, tt, tid)): Path<(String, String, String, String)>) -> ApiResult {
+async fn remove(
+    State(state): State<SandboxState>,
+    Path((ft, fid, tt, tid)): Path<(String, String, String, String)>,
+) -> ApiResult {
     let (from_t, to_t) = (object_type(&ft)?, object_type(&tt)?);
     let events = {
         let mut data = lock(&state.0.data);
@@ -212,16 +331,38 @@ async fn remove(State(state): State<SandboxState>, Path((ft, fid, tt, tid)): Pat
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn read_one(State(state): State<SandboxState>, Path((ft, fid, tt)): Path<(String, String, String)>, Query(q): Query<HashMap<String, String>>) -> ApiResult {
+async fn read_one(
+    State(state): State<SandboxState>,
+    Path((ft, fid, tt)): Path<(String, String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
     let (from_t, to_t) = (object_type(&ft)?, object_type(&tt)?);
     let data = lock(&state.0.data);
-    let Some(id) = fid.parse::<u64>().ok().and_then(|i| data.live(from_t, i).map(|r| r.id)) else {
-        return Err(ApiError::not_found(format!("{} {fid} does not exist", singular(from_t))));
+    let Some(id) = fid
+        .parse::<u64>()
+        .ok()
+        .and_then(|i| data.live(from_t, i).map(|r| r.id))
+    else {
+        return Err(ApiError::not_found(format!(
+            "{} {fid} does not exist",
+            singular(from_t)
+        )));
     };
-    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(500).clamp(1, 500);
+    let limit: usize = q
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(500)
+        .clamp(1, 500);
     let after: usize = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
     let links = data.links(from_t, id, to_t);
-    let page = render_links(&links.iter().skip(after).take(limit).cloned().collect::<Vec<_>>());
+    let page = render_links(
+        &links
+            .iter()
+            .skip(after)
+            .take(limit)
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
     let mut body = json!({ "results": page });
     if after + limit < links.len() {
         body["paging"] = json!({ "next": { "after": (after + limit).to_string() } });
@@ -243,17 +384,25 @@ fn id_of(v: &Value) -> String {
 
 fn check_size(n: usize, max: usize) -> Result<(), ApiError> {
     if n > max {
-        return Err(ApiError::validation(format!("Batch input limit exceeded: {n} inputs; the limit is {max}")));
+        return Err(ApiError::validation(format!(
+            "Batch input limit exceeded: {n} inputs; the limit is {max}"
+        )));
     }
     Ok(())
 }
 
-async fn batch_default(State(state): State<SandboxState>, Path((ft, tt)): Path<(String, String)>, body: Bytes) -> ApiResult {
+async fn batch_default(
+    State(state): State<SandboxState>,
+    Path((ft, tt)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
     let (from_t, to_t) = (object_type(&ft)?, object_type(&tt)?);
     let body: Inputs = parse(&body)?;
     check_size(body.inputs.len(), 2000)?;
     let started = now_ms();
-    let ty = default_type(from_t, to_t).ok_or_else(|| ApiError::validation(format!("{from_t} cannot be associated with {to_t}")))?;
+    let ty = default_type(from_t, to_t).ok_or_else(|| {
+        ApiError::validation(format!("{from_t} cannot be associated with {to_t}"))
+    })?;
     let (mut results, mut errors, mut events) = (Vec::new(), Vec::new(), Vec::new());
     {
         let mut data = lock(&state.0.data);
@@ -264,7 +413,11 @@ async fn batch_default(State(state): State<SandboxState>, Path((ft, tt)): Path<(
                     events.extend(link(&mut data, from_t, f, to_t, t, "HUBSPOT_DEFINED", ty));
                     results.push(default_result(f, t, ty));
                 }
-                Err(e) => errors.push(standard_error(e.category, &e.message, json!({ "fromId": [f], "toId": [t] }))),
+                Err(e) => errors.push(standard_error(
+                    e.category,
+                    &e.message,
+                    json!({ "fromId": [f], "toId": [t] }),
+                )),
             }
         }
     }
@@ -272,7 +425,11 @@ async fn batch_default(State(state): State<SandboxState>, Path((ft, tt)): Path<(
     Ok(batch_answer(StatusCode::OK, results, errors, started))
 }
 
-async fn batch_create(State(state): State<SandboxState>, Path((ft, tt)): Path<(String, String)>, body: Bytes) -> ApiResult {
+async fn batch_create(
+    State(state): State<SandboxState>,
+    Path((ft, tt)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
     let (from_t, to_t) = (object_type(&ft)?, object_type(&tt)?);
     let body: Inputs = parse(&body)?;
     check_size(body.inputs.len(), 2000)?;
@@ -286,7 +443,9 @@ async fn batch_create(State(state): State<SandboxState>, Path((ft, tt)): Path<(S
                 let types = specs(&input["types"])?;
                 for (_, ty) in &types {
                     if target_of(from_t, *ty) != Some(to_t) {
-                        return Err(ApiError::validation(format!("association type {ty} does not lead from {from_t} to {to_t}")));
+                        return Err(ApiError::validation(format!(
+                            "association type {ty} does not lead from {from_t} to {to_t}"
+                        )));
                     }
                 }
                 Ok((fi, ti, types))
@@ -298,7 +457,11 @@ async fn batch_create(State(state): State<SandboxState>, Path((ft, tt)): Path<(S
                     }
                     results.push(labels_result(from_t, fi, to_t, ti, &types));
                 }
-                Err(e) => errors.push(standard_error(e.category, &e.message, json!({ "fromId": [f], "toId": [t] }))),
+                Err(e) => errors.push(standard_error(
+                    e.category,
+                    &e.message,
+                    json!({ "fromId": [f], "toId": [t] }),
+                )),
             }
         }
     }
@@ -306,7 +469,11 @@ async fn batch_create(State(state): State<SandboxState>, Path((ft, tt)): Path<(S
     Ok(batch_answer(StatusCode::CREATED, results, errors, started))
 }
 
-async fn batch_read(State(state): State<SandboxState>, Path((ft, tt)): Path<(String, String)>, body: Bytes) -> ApiResult {
+async fn batch_read(
+    State(state): State<SandboxState>,
+    Path((ft, tt)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
     let (from_t, to_t) = (object_type(&ft)?, object_type(&tt)?);
     let body: Inputs = parse(&body)?;
     check_size(body.inputs.len(), 1000)?;
@@ -320,11 +487,23 @@ async fn batch_read(State(state): State<SandboxState>, Path((ft, tt)): Path<(Str
             None => missing.push(id),
         }
     }
-    let errors = if missing.is_empty() { Vec::new() } else { vec![standard_error("OBJECT_NOT_FOUND", "Some records do not exist", json!({ "ids": missing }))] };
+    let errors = if missing.is_empty() {
+        Vec::new()
+    } else {
+        vec![standard_error(
+            "OBJECT_NOT_FOUND",
+            "Some records do not exist",
+            json!({ "ids": missing }),
+        )]
+    };
     Ok(batch_answer(StatusCode::OK, results, errors, started))
 }
 
-async fn batch_archive(State(state): State<SandboxState>, Path((ft, tt)): Path<(String, String)>, body: Bytes) -> ApiResult {
+async fn batch_archive(
+    State(state): State<SandboxState>,
+    Path((ft, tt)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
     let (from_t, to_t) = (object_type(&ft)?, object_type(&tt)?);
     let body: Inputs = parse(&body)?;
     check_size(body.inputs.len(), 2000)?;
@@ -332,7 +511,9 @@ async fn batch_archive(State(state): State<SandboxState>, Path((ft, tt)): Path<(
     {
         let mut data = lock(&state.0.data);
         for input in &body.inputs {
-            let Ok(f) = id_of(&input["from"]["id"]).parse::<u64>() else { continue };
+            let Ok(f) = id_of(&input["from"]["id"]).parse::<u64>() else {
+                continue;
+            };
             for to in input["to"].as_array().into_iter().flatten() {
                 if let Ok(t) = id_of(&to["id"]).parse::<u64>() {
                     events.extend(unlink(&mut data, from_t, f, to_t, t));

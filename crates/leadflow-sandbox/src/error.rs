@@ -19,8 +19,19 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    pub(crate) fn new(status: StatusCode, category: &'static str, message: impl Into<String>) -> Self {
-        Self { status, category, message: message.into(), errors: Vec::new(), sub_category: None, extra: Vec::new() }
+    pub(crate) fn new(
+        status: StatusCode,
+        category: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            category,
+            message: message.into(),
+            errors: Vec::new(),
+            sub_category: None,
+            extra: Vec::new(),
+        }
     }
 
     pub(crate) fn validation(message: impl Into<String>) -> Self {
@@ -79,8 +90,14 @@ pub(crate) fn detail(message: impl Into<String>, code: &str, property: &str) -> 
 /// Parses a JSON body, answering HubSpot's 400 when it is not what the endpoint takes.
 pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
-        ApiError::validation(format!("Invalid input JSON on line {}, column {}: {e}", e.line(), e.column()))
-            .with_errors(vec![json!({ "message": e.to_string(), "code": "INVALID_JSON" })])
+        ApiError::validation(format!(
+            "Invalid input JSON on line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+        .with_errors(vec![
+            json!({ "message": e.to_string(), "code": "INVALID_JSON" }),
+        ])
     })
 }
 

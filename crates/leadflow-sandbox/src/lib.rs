@@ -123,14 +123,23 @@ impl Sandbox {
             })
             .await
         });
-        Ok(SandboxHandle { addr, state, stop, task })
+        Ok(SandboxHandle {
+            addr,
+            state,
+            stop,
+            task,
+        })
     }
 
     /// Serves on `listener` until `shutdown` completes.
     ///
     /// # Errors
     /// When serving fails or the snapshot cannot be read or written.
-    pub async fn run(listener: tokio::net::TcpListener, config: SandboxConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run(
+        listener: tokio::net::TcpListener,
+        config: SandboxConfig,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let (state, events) = SandboxState::new(config)?;
         serve(listener, state, events, shutdown).await
     }
@@ -145,7 +154,12 @@ async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let deliverer = tokio::spawn(webhooks::deliver(state.clone(), events, stop_rx));
     let app = router(state.clone());
-    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     let _ = stop_tx.send(true);
     deliverer.abort();
     if let Some(path) = &state.0.config.snapshot {
@@ -164,16 +178,26 @@ fn router(state: SandboxState) -> Router {
         .merge(webhooks::routes())
         .merge(admin::routes())
         .fallback(gate::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            gate::gate,
+        ))
         .with_state(state)
 }
 
 impl SandboxState {
-    fn new(config: SandboxConfig) -> std::io::Result<(Self, mpsc::UnboundedReceiver<serde_json::Value>)> {
+    fn new(
+        config: SandboxConfig,
+    ) -> std::io::Result<(Self, mpsc::UnboundedReceiver<serde_json::Value>)> {
         let mut data = match &config.snapshot {
             Some(path) if path.exists() => {
                 let text = std::fs::read_to_string(path)?;
-                serde_json::from_str::<Data>(&text).map_err(|e| std::io::Error::other(format!("snapshot {} is not a sandbox snapshot: {e}", path.display())))?
+                serde_json::from_str::<Data>(&text).map_err(|e| {
+                    std::io::Error::other(format!(
+                        "snapshot {} is not a sandbox snapshot: {e}",
+                        path.display()
+                    ))
+                })?
             }
             _ => seed::build(config.seed),
         };
@@ -234,7 +258,11 @@ impl SandboxState {
     pub fn count(&self, object_type: &str) -> usize {
         let data = lock(&self.0.data);
         let t = state::canonical_type(object_type).unwrap_or("contacts");
-        data.records.get(t).map_or(0, |m| m.values().filter(|r| !r.archived && r.merged_into.is_none()).count())
+        data.records.get(t).map_or(0, |m| {
+            m.values()
+                .filter(|r| !r.archived && r.merged_into.is_none())
+                .count()
+        })
     }
 
     /// A record as the API shows it, with all its properties.

@@ -13,34 +13,84 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult, detail, parse};
-use crate::state::{Data, Record, canonical_type, created_prop, iso, modified_prop, now_ms, singular};
+use crate::state::{
+    Data, Record, canonical_type, created_prop, iso, modified_prop, now_ms, singular,
+};
 use crate::{SandboxState, lock, webhooks};
 
 pub(crate) fn routes() -> Router<SandboxState> {
     Router::new()
         .route("/crm/v3/objects/{object_type}", get(list).post(create))
-        .route("/crm/v3/objects/{object_type}/search", post(crate::objects::search::search))
+        .route(
+            "/crm/v3/objects/{object_type}/search",
+            post(crate::objects::search::search),
+        )
         .route("/crm/v3/objects/{object_type}/merge", post(merge))
         .route("/crm/v3/objects/{object_type}/batch/read", post(batch_read))
-        .route("/crm/v3/objects/{object_type}/batch/create", post(batch_create))
-        .route("/crm/v3/objects/{object_type}/batch/update", post(batch_update))
-        .route("/crm/v3/objects/{object_type}/batch/upsert", post(batch_upsert))
-        .route("/crm/v3/objects/{object_type}/batch/archive", post(batch_archive))
-        .route("/crm/v3/objects/{object_type}/{object_id}", get(get_one).patch(update).delete(archive))
+        .route(
+            "/crm/v3/objects/{object_type}/batch/create",
+            post(batch_create),
+        )
+        .route(
+            "/crm/v3/objects/{object_type}/batch/update",
+            post(batch_update),
+        )
+        .route(
+            "/crm/v3/objects/{object_type}/batch/upsert",
+            post(batch_upsert),
+        )
+        .route(
+            "/crm/v3/objects/{object_type}/batch/archive",
+            post(batch_archive),
+        )
+        .route(
+            "/crm/v3/objects/{object_type}/{object_id}",
+            get(get_one).patch(update).delete(archive),
+        )
 }
 
 pub(crate) mod search;
 
 pub(crate) fn object_type(raw: &str) -> Result<&'static str, ApiError> {
-    canonical_type(raw).ok_or_else(|| ApiError::validation(format!("Unable to infer object type from: {raw}")))
+    canonical_type(raw)
+        .ok_or_else(|| ApiError::validation(format!("Unable to infer object type from: {raw}")))
 }
 
 fn default_properties(t: &str) -> &'static [&'static str] {
     match t {
-        "contacts" => &["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
-        "companies" => &["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
-        "deals" => &["amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id", "pipeline"],
-        _ => &["hs_createdate", "hs_lastmodifieddate", "hs_object_id", "hs_task_status", "hs_task_subject", "hs_timestamp"],
+        "contacts" => &[
+            "createdate",
+            "email",
+            "firstname",
+            "hs_object_id",
+            "lastmodifieddate",
+            "lastname",
+        ],
+        "companies" => &[
+            "createdate",
+            "domain",
+            "hs_lastmodifieddate",
+            "hs_object_id",
+            "name",
+        ],
+        "deals" => &[
+            "amount",
+            "closedate",
+            "createdate",
+            "dealname",
+            "dealstage",
+            "hs_lastmodifieddate",
+            "hs_object_id",
+            "pipeline",
+        ],
+        _ => &[
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            "hs_object_id",
+            "hs_task_status",
+            "hs_task_subject",
+            "hs_timestamp",
+        ],
     }
 }
 
@@ -88,7 +138,13 @@ pub(crate) fn render(t: &str, r: &Record, props: Option<&[String]>, all: bool) -
 }
 
 fn split_props(q: &HashMap<String, String>) -> Option<Vec<String>> {
-    q.get("properties").map(|p| p.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    q.get("properties").map(|p| {
+        p.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
 }
 
 /// A property value as a string, the way HubSpot reads JSON input.
@@ -102,7 +158,10 @@ fn as_text(v: &Value) -> String {
 
 fn valid_number(s: &str) -> bool {
     let t = s.strip_prefix('-').unwrap_or(s);
-    !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.') && t.matches('.').count() <= 1 && t != "."
+    !t.is_empty()
+        && t.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && t.matches('.').count() <= 1
+        && t != "."
 }
 
 /// Milliseconds of a date or datetime value (`YYYY-MM-DD`, RFC 3339, or epoch ms).
@@ -111,9 +170,15 @@ pub(crate) fn to_ms(s: &str) -> Option<i64> {
         return Some(ms);
     }
     if let Ok(d) = s.trim().parse::<jiff::civil::Date>() {
-        return d.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_millisecond());
+        return d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp().as_millisecond());
     }
-    s.trim().parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
+    s.trim()
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
 }
 
 fn valid_date(s: &str) -> bool {
@@ -121,22 +186,35 @@ fn valid_date(s: &str) -> bool {
     if t.len() == 10 && t.parse::<jiff::civil::Date>().is_ok() {
         return true;
     }
-    t.parse::<i64>().is_ok_and(|ms| ms.rem_euclid(86_400_000) == 0)
+    t.parse::<i64>()
+        .is_ok_and(|ms| ms.rem_euclid(86_400_000) == 0)
 }
 
 /// Checks property values against the schema; the normalised strings, or HubSpot's 400.
-pub(crate) fn check_values(data: &Data, t: &str, input: &Map<String, Value>) -> Result<BTreeMap<String, String>, ApiError> {
+pub(crate) fn check_values(
+    data: &Data,
+    t: &str,
+    input: &Map<String, Value>,
+) -> Result<BTreeMap<String, String>, ApiError> {
     let mut errors = Vec::new();
     let mut out = BTreeMap::new();
     let type_id = crate::state::type_id(t);
     for (name, raw) in input {
         let value = as_text(raw);
         let Some(def) = data.property(t, name) else {
-            errors.push(detail(format!("Property \"{name}\" does not exist"), "PROPERTY_DOESNT_EXIST", name));
+            errors.push(detail(
+                format!("Property \"{name}\" does not exist"),
+                "PROPERTY_DOESNT_EXIST",
+                name,
+            ));
             continue;
         };
         if def.read_only {
-            errors.push(detail(format!("\"{name}\" is a read only property; its value cannot be set."), "READ_ONLY_VALUE", name));
+            errors.push(detail(
+                format!("\"{name}\" is a read only property; its value cannot be set."),
+                "READ_ONLY_VALUE",
+                name,
+            ));
             continue;
         }
         if !value.is_empty() {
@@ -176,7 +254,13 @@ pub(crate) fn check_values(data: &Data, t: &str, input: &Map<String, Value>) -> 
                         _ => false,
                     };
                     if broken {
-                        errors.push(bad("INVALID_PROPERTY_VALUE", format!("{value} breaks the {rule} rule ({}) of {name}", args.join(", "))));
+                        errors.push(bad(
+                            "INVALID_PROPERTY_VALUE",
+                            format!(
+                                "{value} breaks the {rule} rule ({}) of {name}",
+                                args.join(", ")
+                            ),
+                        ));
                     }
                 }
             }
@@ -186,8 +270,15 @@ pub(crate) fn check_values(data: &Data, t: &str, input: &Map<String, Value>) -> 
     if errors.is_empty() {
         Ok(out)
     } else {
-        let summary: Vec<String> = errors.iter().filter_map(|e| e["message"].as_str().map(str::to_owned)).collect();
-        Err(ApiError::validation(format!("Property values were not valid: {}", summary.join("; "))).with_errors(errors))
+        let summary: Vec<String> = errors
+            .iter()
+            .filter_map(|e| e["message"].as_str().map(str::to_owned))
+            .collect();
+        Err(ApiError::validation(format!(
+            "Property values were not valid: {}",
+            summary.join("; ")
+        ))
+        .with_errors(errors))
     }
 }
 
@@ -199,50 +290,114 @@ pub(crate) fn find_by(data: &Data, t: &str, name: &str, value: &str) -> Option<u
     if name == "hs_object_id" {
         return value.parse().ok().filter(|id| data.live(t, *id).is_some());
     }
-    data.records.get(t)?.values().find(|r| !r.archived && r.merged_into.is_none() && r.props.get(name).is_some_and(|v| v == value)).map(|r| r.id)
+    data.records
+        .get(t)?
+        .values()
+        .find(|r| {
+            !r.archived && r.merged_into.is_none() && r.props.get(name).is_some_and(|v| v == value)
+        })
+        .map(|r| r.id)
 }
 
 /// Record-level rules: required properties, uniqueness, deal stages.
-fn check_record(data: &Data, t: &str, id: Option<u64>, merged: &BTreeMap<String, String>, creating: bool) -> Result<(), ApiError> {
+fn check_record(
+    data: &Data,
+    t: &str,
+    id: Option<u64>,
+    merged: &BTreeMap<String, String>,
+    creating: bool,
+) -> Result<(), ApiError> {
     let has = |p: &str| merged.get(p).is_some_and(|v| !v.is_empty());
     if creating && t == "contacts" && !has("email") && !has("firstname") && !has("lastname") {
-        return Err(ApiError::validation("A contact needs at least one of email, firstname or lastname"));
+        return Err(ApiError::validation(
+            "A contact needs at least one of email, firstname or lastname",
+        ));
     }
     if t == "contacts" {
         if let Some(email) = merged.get("email").filter(|e| !e.is_empty()) {
             if let Some(existing) = find_by(data, t, "email", email).filter(|e| Some(*e) != id) {
-                return Err(ApiError::conflict("CONFLICT", format!("Contact already exists. Existing ID: {existing}")));
+                return Err(ApiError::conflict(
+                    "CONFLICT",
+                    format!("Contact already exists. Existing ID: {existing}"),
+                ));
             }
         }
     }
-    for def in data.properties.get(t).into_iter().flatten().filter(|d| d.has_unique_value && !d.archived) {
+    for def in data
+        .properties
+        .get(t)
+        .into_iter()
+        .flatten()
+        .filter(|d| d.has_unique_value && !d.archived)
+    {
         if let Some(v) = merged.get(&def.name).filter(|v| !v.is_empty()) {
             if let Some(existing) = find_by(data, t, &def.name, v).filter(|e| Some(*e) != id) {
-                return Err(ApiError::conflict("CONFLICT", format!("A {} with {} {v} already exists. Existing ID: {existing}", singular(t), def.name)));
+                return Err(ApiError::conflict(
+                    "CONFLICT",
+                    format!(
+                        "A {} with {} {v} already exists. Existing ID: {existing}",
+                        singular(t),
+                        def.name
+                    ),
+                ));
             }
         }
     }
     if t == "tasks" && creating && !has("hs_timestamp") {
-        return Err(ApiError::validation("Property values were not valid: hs_timestamp is required").with_errors(vec![detail("hs_timestamp is required", "REQUIRED_PROPERTY", "hs_timestamp")]));
+        return Err(ApiError::validation(
+            "Property values were not valid: hs_timestamp is required",
+        )
+        .with_errors(vec![detail(
+            "hs_timestamp is required",
+            "REQUIRED_PROPERTY",
+            "hs_timestamp",
+        )]));
     }
     if t == "deals" {
         if creating && !has("dealname") {
-            return Err(ApiError::validation("Property values were not valid: dealname is required").with_errors(vec![detail("dealname is required", "REQUIRED_PROPERTY", "dealname")]));
+            return Err(ApiError::validation(
+                "Property values were not valid: dealname is required",
+            )
+            .with_errors(vec![detail(
+                "dealname is required",
+                "REQUIRED_PROPERTY",
+                "dealname",
+            )]));
         }
         if creating || merged.contains_key("dealstage") || merged.contains_key("pipeline") {
-            let pipeline_id = merged.get("pipeline").filter(|p| !p.is_empty()).map_or("default", String::as_str);
+            let pipeline_id = merged
+                .get("pipeline")
+                .filter(|p| !p.is_empty())
+                .map_or("default", String::as_str);
             let Some(pipeline) = data.pipelines.iter().find(|p| p.id == pipeline_id) else {
-                return Err(ApiError::validation(format!("Property values were not valid: pipeline {pipeline_id} does not exist"))
-                    .with_errors(vec![detail(format!("{pipeline_id} is not a valid pipeline"), "INVALID_OPTION", "pipeline")]));
+                return Err(ApiError::validation(format!(
+                    "Property values were not valid: pipeline {pipeline_id} does not exist"
+                ))
+                .with_errors(vec![detail(
+                    format!("{pipeline_id} is not a valid pipeline"),
+                    "INVALID_OPTION",
+                    "pipeline",
+                )]));
             };
             match merged.get("dealstage").filter(|s| !s.is_empty()) {
-                Some(stage) if pipeline.stages.iter().any(|s| &s.id == stage && !s.archived) => {}
+                Some(stage)
+                    if pipeline
+                        .stages
+                        .iter()
+                        .any(|s| &s.id == stage && !s.archived) => {}
                 Some(stage) => {
                     return Err(ApiError::validation(format!("Property values were not valid: {stage} is not a valid stage of pipeline {pipeline_id}"))
                         .with_errors(vec![detail(format!("{stage} was not one of the allowed options"), "INVALID_OPTION", "dealstage")]));
                 }
                 None if creating => {
-                    return Err(ApiError::validation("Property values were not valid: dealstage is required").with_errors(vec![detail("dealstage is required", "REQUIRED_PROPERTY", "dealstage")]));
+                    return Err(ApiError::validation(
+                        "Property values were not valid: dealstage is required",
+                    )
+                    .with_errors(vec![detail(
+                        "dealstage is required",
+                        "REQUIRED_PROPERTY",
+                        "dealstage",
+                    )]));
                 }
                 None => {}
             }
@@ -252,25 +407,42 @@ fn check_record(data: &Data, t: &str, id: Option<u64>, merged: &BTreeMap<String,
 }
 
 /// Creates a record; returns its id and the webhook events it caused.
-pub(crate) fn create_record(data: &mut Data, t: &str, input: &Map<String, Value>, associations: &[Value]) -> Result<(u64, Vec<Value>), ApiError> {
+pub(crate) fn create_record(
+    data: &mut Data,
+    t: &str,
+    input: &Map<String, Value>,
+    associations: &[Value],
+) -> Result<(u64, Vec<Value>), ApiError> {
     let mut props = check_values(data, t, input)?;
     props.retain(|_, v| !v.is_empty());
     check_record(data, t, None, &props, true)?;
     // Check inline associations before writing anything.
     let mut links = Vec::new();
     for a in associations {
-        let to = a["to"]["id"].as_str().map(str::to_owned).or_else(|| a["to"]["id"].as_u64().map(|n| n.to_string()));
+        let to = a["to"]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| a["to"]["id"].as_u64().map(|n| n.to_string()));
         let Some(to_id) = to.and_then(|s| s.parse::<u64>().ok()) else {
             return Err(ApiError::validation("associations[].to.id is required"));
         };
         for ty in a["types"].as_array().into_iter().flatten() {
             let type_id = ty["associationTypeId"].as_u64().unwrap_or(0) as u32;
-            let category = ty["associationCategory"].as_str().unwrap_or("HUBSPOT_DEFINED").to_owned();
+            let category = ty["associationCategory"]
+                .as_str()
+                .unwrap_or("HUBSPOT_DEFINED")
+                .to_owned();
             let Some(to_t) = crate::assoc::target_of(t, type_id) else {
-                return Err(ApiError::validation(format!("association type {type_id} does not start at {}", singular(t))));
+                return Err(ApiError::validation(format!(
+                    "association type {type_id} does not start at {}",
+                    singular(t)
+                )));
             };
             if data.live(to_t, to_id).is_none() {
-                return Err(ApiError::validation(format!("{} {to_id} does not exist, so it cannot be associated", singular(to_t))));
+                return Err(ApiError::validation(format!(
+                    "{} {to_id} does not exist, so it cannot be associated",
+                    singular(to_t)
+                )));
             }
             links.push((to_t, to_id, category, type_id));
         }
@@ -281,28 +453,61 @@ pub(crate) fn create_record(data: &mut Data, t: &str, input: &Map<String, Value>
     props.insert(created_prop(t).to_owned(), iso(now));
     props.insert(modified_prop(t).to_owned(), iso(now));
     if t == "deals" {
-        props.entry("pipeline".to_owned()).or_insert_with(|| "default".to_owned());
+        props
+            .entry("pipeline".to_owned())
+            .or_insert_with(|| "default".to_owned());
     }
     if t == "contacts" {
         if let Some(e) = props.get("email") {
             data.emails.insert(e.to_lowercase(), id);
         }
     }
-    let record = Record { id, props, created: now, updated: now, archived: false, archived_at: None, merged_into: None, previous: None };
-    data.records.entry(t.to_owned()).or_default().insert(id, record);
+    let record = Record {
+        id,
+        props,
+        created: now,
+        updated: now,
+        archived: false,
+        archived_at: None,
+        merged_into: None,
+        previous: None,
+    };
+    data.records
+        .entry(t.to_owned())
+        .or_default()
+        .insert(id, record);
     let mut events = Vec::new();
-    events.extend(webhooks::event(data, &format!("{}.creation", singular(t)), id, None, json!({ "changeFlag": "NEW" })));
+    events.extend(webhooks::event(
+        data,
+        &format!("{}.creation", singular(t)),
+        id,
+        None,
+        json!({ "changeFlag": "NEW" }),
+    ));
     for (k, v) in input {
-        events.extend(webhooks::event(data, &format!("{}.propertyChange", singular(t)), id, Some((k, &as_text(v))), json!({})));
+        events.extend(webhooks::event(
+            data,
+            &format!("{}.propertyChange", singular(t)),
+            id,
+            Some((k, &as_text(v))),
+            json!({}),
+        ));
     }
     for (to_t, to_id, category, type_id) in links {
-        events.extend(crate::assoc::link(data, t, id, to_t, to_id, &category, type_id));
+        events.extend(crate::assoc::link(
+            data, t, id, to_t, to_id, &category, type_id,
+        ));
     }
     Ok((id, events))
 }
 
 /// Updates a record; the webhook events it caused.
-pub(crate) fn update_record(data: &mut Data, t: &str, id: u64, input: &Map<String, Value>) -> Result<Vec<Value>, ApiError> {
+pub(crate) fn update_record(
+    data: &mut Data,
+    t: &str,
+    id: u64,
+    input: &Map<String, Value>,
+) -> Result<Vec<Value>, ApiError> {
     let values = check_values(data, t, input)?;
     let Some(current) = data.live(t, id).cloned() else {
         return Err(ApiError::not_found("resource not found"));
@@ -313,8 +518,12 @@ pub(crate) fn update_record(data: &mut Data, t: &str, id: u64, input: &Map<Strin
     }
     let mut check = values.clone();
     if t == "deals" && (values.contains_key("dealstage") || values.contains_key("pipeline")) {
-        check.entry("pipeline".to_owned()).or_insert_with(|| merged.get("pipeline").cloned().unwrap_or_default());
-        check.entry("dealstage".to_owned()).or_insert_with(|| merged.get("dealstage").cloned().unwrap_or_default());
+        check
+            .entry("pipeline".to_owned())
+            .or_insert_with(|| merged.get("pipeline").cloned().unwrap_or_default());
+        check
+            .entry("dealstage".to_owned())
+            .or_insert_with(|| merged.get("dealstage").cloned().unwrap_or_default());
     }
     check_record(data, t, Some(current.id), &check, false)?;
     let now = now_ms().max(current.updated + 1);
@@ -328,7 +537,11 @@ pub(crate) fn update_record(data: &mut Data, t: &str, id: u64, input: &Map<Strin
             data.emails.insert(e.to_lowercase(), current.id);
         }
     }
-    let changed: Vec<(String, String)> = values.iter().filter(|(k, v)| current.props.get(*k).map_or(!v.is_empty(), |o| o != *v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let changed: Vec<(String, String)> = values
+        .iter()
+        .filter(|(k, v)| current.props.get(*k).map_or(!v.is_empty(), |o| o != *v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     if let Some(r) = data.records.get_mut(t).and_then(|m| m.get_mut(&current.id)) {
         r.previous = Some((r.updated, r.props.clone()));
         r.props = merged;
@@ -336,7 +549,13 @@ pub(crate) fn update_record(data: &mut Data, t: &str, id: u64, input: &Map<Strin
     }
     let mut events = Vec::new();
     for (k, v) in changed {
-        events.extend(webhooks::event(data, &format!("{}.propertyChange", singular(t)), current.id, Some((&k, &v)), json!({})));
+        events.extend(webhooks::event(
+            data,
+            &format!("{}.propertyChange", singular(t)),
+            current.id,
+            Some((&k, &v)),
+            json!({}),
+        ));
     }
     Ok(events)
 }
@@ -344,7 +563,9 @@ pub(crate) fn update_record(data: &mut Data, t: &str, id: u64, input: &Map<Strin
 /// Archives a record (and its email); the webhook events.
 pub(crate) fn archive_record(data: &mut Data, t: &str, id: u64) -> Vec<Value> {
     let now = now_ms();
-    let Some(r) = data.records.get_mut(t).and_then(|m| m.get_mut(&id)) else { return Vec::new() };
+    let Some(r) = data.records.get_mut(t).and_then(|m| m.get_mut(&id)) else {
+        return Vec::new();
+    };
     if r.archived {
         return Vec::new();
     }
@@ -354,7 +575,15 @@ pub(crate) fn archive_record(data: &mut Data, t: &str, id: u64) -> Vec<Value> {
     if let Some(e) = r.props.get("email").cloned() {
         data.emails.remove(&e.to_lowercase());
     }
-    webhooks::event(data, &format!("{}.deletion", singular(t)), id, None, json!({})).into_iter().collect()
+    webhooks::event(
+        data,
+        &format!("{}.deletion", singular(t)),
+        id,
+        None,
+        json!({}),
+    )
+    .into_iter()
+    .collect()
 }
 
 pub(crate) fn send(state: &SandboxState, events: Vec<Value>) {
@@ -363,19 +592,29 @@ pub(crate) fn send(state: &SandboxState, events: Vec<Value>) {
     }
 }
 
-async fn list(State(state): State<SandboxState>, Path(raw): Path<String>, Query(q): Query<HashMap<String, String>>) -> ApiResult {
+async fn list(
+    State(state): State<SandboxState>,
+    Path(raw): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
     let t = object_type(&raw)?;
     let max = state.0.config.limits.max_list_page;
     let limit: usize = match q.get("limit") {
         None => 10,
-        Some(l) => l.parse().map_err(|_| ApiError::validation(format!("limit {l:?} is not a number")))?,
+        Some(l) => l
+            .parse()
+            .map_err(|_| ApiError::validation(format!("limit {l:?} is not a number")))?,
     };
     if limit == 0 || limit > max {
-        return Err(ApiError::validation(format!("limit must be between 1 and {max}; got {limit}")));
+        return Err(ApiError::validation(format!(
+            "limit must be between 1 and {max}; got {limit}"
+        )));
     }
     let after: u64 = match q.get("after") {
         None => 0,
-        Some(a) => a.parse().map_err(|_| ApiError::validation(format!("after {a:?} is not a valid cursor")))?,
+        Some(a) => a
+            .parse()
+            .map_err(|_| ApiError::validation(format!("after {a:?} is not a valid cursor")))?,
     };
     let archived = q.get("archived").is_some_and(|a| a == "true");
     let props = split_props(&q);
@@ -383,7 +622,11 @@ async fn list(State(state): State<SandboxState>, Path(raw): Path<String>, Query(
     let mut results = Vec::with_capacity(limit);
     let mut next = None;
     if let Some(records) = data.records.get(t) {
-        for r in records.range(after..).map(|(_, r)| r).filter(|r| r.archived == archived && r.merged_into.is_none()) {
+        for r in records
+            .range(after..)
+            .map(|(_, r)| r)
+            .filter(|r| r.archived == archived && r.merged_into.is_none())
+        {
             if results.len() == limit {
                 next = Some(r.id);
                 break;
@@ -398,14 +641,23 @@ async fn list(State(state): State<SandboxState>, Path(raw): Path<String>, Query(
     Ok(Json(body).into_response())
 }
 
-async fn get_one(State(state): State<SandboxState>, Path((raw, id)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>) -> ApiResult {
+async fn get_one(
+    State(state): State<SandboxState>,
+    Path((raw, id)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
     let t = object_type(&raw)?;
     let data = lock(&state.0.data);
     let archived = q.get("archived").is_some_and(|a| a == "true");
     let found = match q.get("idProperty").map(String::as_str) {
         Some(p) if p != "hs_object_id" => {
-            if data.property(t, p).is_none_or(|d| !d.has_unique_value && p != "email") {
-                return Err(ApiError::validation(format!("{p} is not a unique identifier property of {t}")));
+            if data
+                .property(t, p)
+                .is_none_or(|d| !d.has_unique_value && p != "email")
+            {
+                return Err(ApiError::validation(format!(
+                    "{p} is not a unique identifier property of {t}"
+                )));
             }
             find_by(&data, t, p, &id)
         }
@@ -432,7 +684,11 @@ struct CreateBody {
     associations: Vec<Value>,
 }
 
-async fn create(State(state): State<SandboxState>, Path(raw): Path<String>, body: Bytes) -> ApiResult {
+async fn create(
+    State(state): State<SandboxState>,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let t = object_type(&raw)?;
     let body: CreateBody = parse(&body)?;
     let (json, events) = {
@@ -445,28 +701,48 @@ async fn create(State(state): State<SandboxState>, Path(raw): Path<String>, body
     Ok((StatusCode::CREATED, Json(json.unwrap_or_default())).into_response())
 }
 
-async fn update(State(state): State<SandboxState>, Path((raw, id)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>, body: Bytes) -> ApiResult {
+async fn update(
+    State(state): State<SandboxState>,
+    Path((raw, id)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> ApiResult {
     let t = object_type(&raw)?;
     let body: CreateBody = parse(&body)?;
     let (json, events) = {
         let mut data = lock(&state.0.data);
         let target = match q.get("idProperty") {
             Some(p) => find_by(&data, t, p, &id),
-            None => id.parse::<u64>().ok().and_then(|i| data.live(t, i).map(|r| r.id)),
+            None => id
+                .parse::<u64>()
+                .ok()
+                .and_then(|i| data.live(t, i).map(|r| r.id)),
         };
-        let Some(target) = target else { return Err(ApiError::not_found("resource not found")) };
+        let Some(target) = target else {
+            return Err(ApiError::not_found("resource not found"));
+        };
         let events = update_record(&mut data, t, target, &body.properties)?;
-        (data.live(t, target).map(|r| render(t, r, None, true)), events)
+        (
+            data.live(t, target).map(|r| render(t, r, None, true)),
+            events,
+        )
     };
     send(&state, events);
     Ok(Json(json.unwrap_or_default()).into_response())
 }
 
-async fn archive(State(state): State<SandboxState>, Path((raw, id)): Path<(String, String)>) -> ApiResult {
+async fn archive(
+    State(state): State<SandboxState>,
+    Path((raw, id)): Path<(String, String)>,
+) -> ApiResult {
     let t = object_type(&raw)?;
     let events = {
         let mut data = lock(&state.0.data);
-        match id.parse::<u64>().ok().and_then(|i| data.live(t, i).map(|r| r.id)) {
+        match id
+            .parse::<u64>()
+            .ok()
+            .and_then(|i| data.live(t, i).map(|r| r.id))
+        {
             Some(i) => archive_record(&mut data, t, i),
             None => Vec::new(),
         }
@@ -478,7 +754,9 @@ async fn archive(State(state): State<SandboxState>, Path((raw, id)): Path<(Strin
 fn check_batch_size(state: &SandboxState, n: usize) -> Result<(), ApiError> {
     let max = state.0.config.limits.max_batch_inputs;
     if n > max {
-        return Err(ApiError::validation(format!("Batch input limit exceeded: {n} inputs were sent; the limit is {max}")));
+        return Err(ApiError::validation(format!(
+            "Batch input limit exceeded: {n} inputs were sent; the limit is {max}"
+        )));
     }
     Ok(())
 }
@@ -489,7 +767,12 @@ pub(crate) fn standard_error(category: &str, message: &str, context: Value) -> V
 }
 
 /// A batch answer: 200/201 without errors, 207 with.
-pub(crate) fn batch_answer(ok: StatusCode, results: Vec<Value>, errors: Vec<Value>, started: i64) -> Response {
+pub(crate) fn batch_answer(
+    ok: StatusCode,
+    results: Vec<Value>,
+    errors: Vec<Value>,
+    started: i64,
+) -> Response {
     let mut body = json!({ "status": "COMPLETE", "results": results, "startedAt": iso(started), "completedAt": iso(now_ms()) });
     let status = if errors.is_empty() {
         ok
@@ -511,7 +794,12 @@ struct BatchReadBody {
     id_property: Option<String>,
 }
 
-async fn batch_read(State(state): State<SandboxState>, Path(raw): Path<String>, Query(q): Query<HashMap<String, String>>, body: Bytes) -> ApiResult {
+async fn batch_read(
+    State(state): State<SandboxState>,
+    Path(raw): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> ApiResult {
     let t = object_type(&raw)?;
     let body: BatchReadBody = parse(&body)?;
     check_batch_size(&state, body.inputs.len())?;
@@ -526,7 +814,13 @@ async fn batch_read(State(state): State<SandboxState>, Path(raw): Path<String>, 
             Some(p) if p != "hs_object_id" => find_by(&data, t, p, &key),
             _ => key.parse::<u64>().ok(),
         };
-        let r = id.and_then(|i| if archived { data.records.get(t)?.get(&i).filter(|r| r.archived).cloned() } else { data.live(t, i).cloned() });
+        let r = id.and_then(|i| {
+            if archived {
+                data.records.get(t)?.get(&i).filter(|r| r.archived).cloned()
+            } else {
+                data.live(t, i).cloned()
+            }
+        });
         match r {
             Some(r) => results.push(render(t, &r, Some(&body.properties), false)),
             None => missing.push(key),
@@ -537,7 +831,10 @@ async fn batch_read(State(state): State<SandboxState>, Path(raw): Path<String>, 
     } else {
         vec![standard_error(
             "OBJECT_NOT_FOUND",
-            &format!("Could not get some {} objects, they may be deleted or not exist. Check that ids are valid.", singular(t).to_uppercase()),
+            &format!(
+                "Could not get some {} objects, they may be deleted or not exist. Check that ids are valid.",
+                singular(t).to_uppercase()
+            ),
             json!({ "ids": missing }),
         )]
     };
@@ -564,7 +861,11 @@ fn error_of(e: &ApiError, input: &Value) -> Value {
     standard_error(e.category, &e.message, context)
 }
 
-async fn batch_create(State(state): State<SandboxState>, Path(raw): Path<String>, body: Bytes) -> ApiResult {
+async fn batch_create(
+    State(state): State<SandboxState>,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let t = object_type(&raw)?;
     let body: Inputs = parse(&body)?;
     check_batch_size(&state, body.inputs.len())?;
@@ -574,7 +875,10 @@ async fn batch_create(State(state): State<SandboxState>, Path(raw): Path<String>
         let mut data = lock(&state.0.data);
         for input in &body.inputs {
             let props = input["properties"].as_object().cloned().unwrap_or_default();
-            let assocs = input["associations"].as_array().cloned().unwrap_or_default();
+            let assocs = input["associations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             match create_record(&mut data, t, &props, &assocs) {
                 Ok((id, ev)) => {
                     events.extend(ev);
@@ -594,7 +898,11 @@ async fn batch_create(State(state): State<SandboxState>, Path(raw): Path<String>
     Ok(batch_answer(StatusCode::CREATED, results, errors, started))
 }
 
-async fn batch_update(State(state): State<SandboxState>, Path(raw): Path<String>, body: Bytes) -> ApiResult {
+async fn batch_update(
+    State(state): State<SandboxState>,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let t = object_type(&raw)?;
     let body: Inputs = parse(&body)?;
     check_batch_size(&state, body.inputs.len())?;
@@ -606,10 +914,17 @@ async fn batch_update(State(state): State<SandboxState>, Path(raw): Path<String>
             let key = as_text(&input["id"]);
             let id = match input.get("idProperty").and_then(Value::as_str) {
                 Some(p) => find_by(&data, t, p, &key),
-                None => key.parse::<u64>().ok().and_then(|i| data.live(t, i).map(|r| r.id)),
+                None => key
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|i| data.live(t, i).map(|r| r.id)),
             };
             let Some(id) = id else {
-                errors.push(standard_error("OBJECT_NOT_FOUND", "Object not found", json!({ "ids": [key] })));
+                errors.push(standard_error(
+                    "OBJECT_NOT_FOUND",
+                    "Object not found",
+                    json!({ "ids": [key] }),
+                ));
                 continue;
             };
             let props = input["properties"].as_object().cloned().unwrap_or_default();
@@ -628,7 +943,11 @@ async fn batch_update(State(state): State<SandboxState>, Path(raw): Path<String>
     Ok(batch_answer(StatusCode::OK, results, errors, started))
 }
 
-async fn batch_upsert(State(state): State<SandboxState>, Path(raw): Path<String>, body: Bytes) -> ApiResult {
+async fn batch_upsert(
+    State(state): State<SandboxState>,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let t = object_type(&raw)?;
     let body: Inputs = parse(&body)?;
     check_batch_size(&state, body.inputs.len())?;
@@ -639,12 +958,23 @@ async fn batch_upsert(State(state): State<SandboxState>, Path(raw): Path<String>
         for input in &body.inputs {
             let key = as_text(&input["id"]);
             let Some(id_prop) = input.get("idProperty").and_then(Value::as_str) else {
-                errors.push(error_of(&ApiError::validation("idProperty is required for upsert"), input));
+                errors.push(error_of(
+                    &ApiError::validation("idProperty is required for upsert"),
+                    input,
+                ));
                 continue;
             };
-            let unique = (t == "contacts" && id_prop == "email") || data.property(t, id_prop).is_some_and(|d| d.has_unique_value);
+            let unique = (t == "contacts" && id_prop == "email")
+                || data
+                    .property(t, id_prop)
+                    .is_some_and(|d| d.has_unique_value);
             if !unique {
-                errors.push(error_of(&ApiError::validation(format!("{id_prop} is not a unique identifier property of {t}")), input));
+                errors.push(error_of(
+                    &ApiError::validation(format!(
+                        "{id_prop} is not a unique identifier property of {t}"
+                    )),
+                    input,
+                ));
                 continue;
             }
             let mut props = input["properties"].as_object().cloned().unwrap_or_default();
@@ -672,7 +1002,11 @@ async fn batch_upsert(State(state): State<SandboxState>, Path(raw): Path<String>
     Ok(batch_answer(StatusCode::OK, results, errors, started))
 }
 
-async fn batch_archive(State(state): State<SandboxState>, Path(raw): Path<String>, body: Bytes) -> ApiResult {
+async fn batch_archive(
+    State(state): State<SandboxState>,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let t = object_type(&raw)?;
     let body: Inputs = parse(&body)?;
     check_batch_size(&state, body.inputs.len())?;
@@ -680,7 +1014,11 @@ async fn batch_archive(State(state): State<SandboxState>, Path(raw): Path<String
     {
         let mut data = lock(&state.0.data);
         for input in &body.inputs {
-            if let Some(id) = as_text(&input["id"]).parse::<u64>().ok().and_then(|i| data.live(t, i).map(|r| r.id)) {
+            if let Some(id) = as_text(&input["id"])
+                .parse::<u64>()
+                .ok()
+                .and_then(|i| data.live(t, i).map(|r| r.id))
+            {
                 events.extend(archive_record(&mut data, t, id));
             }
         }
@@ -696,22 +1034,41 @@ struct MergeBody {
     object_id_to_merge: String,
 }
 
-async fn merge(State(state): State<SandboxState>, Path(raw): Path<String>, body: Bytes) -> ApiResult {
+async fn merge(
+    State(state): State<SandboxState>,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let t = object_type(&raw)?;
     let body: MergeBody = parse(&body)?;
     let (json, events) = {
         let mut data = lock(&state.0.data);
         let (Some(primary), Some(secondary)) = (
-            body.primary_object_id.parse::<u64>().ok().and_then(|i| data.live(t, i).map(|r| r.id)),
-            body.object_id_to_merge.parse::<u64>().ok().and_then(|i| data.live(t, i).map(|r| r.id)),
+            body.primary_object_id
+                .parse::<u64>()
+                .ok()
+                .and_then(|i| data.live(t, i).map(|r| r.id)),
+            body.object_id_to_merge
+                .parse::<u64>()
+                .ok()
+                .and_then(|i| data.live(t, i).map(|r| r.id)),
         ) else {
-            return Err(ApiError::not_found("one of the records to merge does not exist"));
+            return Err(ApiError::not_found(
+                "one of the records to merge does not exist",
+            ));
         };
         if primary == secondary {
-            return Err(ApiError::validation("a record cannot be merged into itself"));
+            return Err(ApiError::validation(
+                "a record cannot be merged into itself",
+            ));
         }
         let now = now_ms();
-        let Some(secondary_props) = data.records.get(t).and_then(|m| m.get(&secondary)).map(|r| r.props.clone()) else {
+        let Some(secondary_props) = data
+            .records
+            .get(t)
+            .and_then(|m| m.get(&secondary))
+            .map(|r| r.props.clone())
+        else {
             return Err(ApiError::not_found("resource not found"));
         };
         let mut moved = 0;
@@ -723,7 +1080,8 @@ async fn merge(State(state): State<SandboxState>, Path(raw): Path<String>, body:
                     moved += 1;
                 }
             }
-            p.props.insert("hs_object_id".to_owned(), primary.to_string());
+            p.props
+                .insert("hs_object_id".to_owned(), primary.to_string());
             p.props.insert(modified_prop(t).to_owned(), iso(now));
             p.updated = now;
         }
@@ -746,8 +1104,19 @@ async fn merge(State(state): State<SandboxState>, Path(raw): Path<String>, body:
             }
         }
         let extra = json!({ "primaryObjectId": primary, "mergedObjectIds": [secondary], "newObjectId": primary, "numberOfPropertiesMoved": moved });
-        let events: Vec<Value> = webhooks::event(&mut data, &format!("{}.merge", singular(t)), primary, None, extra).into_iter().collect();
-        (data.live(t, primary).map(|r| render(t, r, None, true)), events)
+        let events: Vec<Value> = webhooks::event(
+            &mut data,
+            &format!("{}.merge", singular(t)),
+            primary,
+            None,
+            extra,
+        )
+        .into_iter()
+        .collect();
+        (
+            data.live(t, primary).map(|r| render(t, r, None, true)),
+            events,
+        )
     };
     send(&state, events);
     Ok(Json(json.unwrap_or_default()).into_response())

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-
 /// The plural name for any spelling HubSpot accepts (`contacts`, `contact`, `0-1`).
 pub(crate) fn canonical_type(s: &str) -> Option<&'static str> {
     let l = s.to_ascii_lowercase();
@@ -37,16 +36,26 @@ pub(crate) fn singular(t: &str) -> &'static str {
 }
 
 pub(crate) fn modified_prop(t: &str) -> &'static str {
-    if t == "contacts" { "lastmodifieddate" } else { "hs_lastmodifieddate" }
+    if t == "contacts" {
+        "lastmodifieddate"
+    } else {
+        "hs_lastmodifieddate"
+    }
 }
 
 pub(crate) fn created_prop(t: &str) -> &'static str {
-    if t == "tasks" { "hs_createdate" } else { "createdate" }
+    if t == "tasks" {
+        "hs_createdate"
+    } else {
+        "createdate"
+    }
 }
 
 /// Milliseconds to HubSpot's ISO form.
 pub(crate) fn iso(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).unwrap_or_default()
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -253,7 +262,10 @@ impl Data {
     }
 
     pub(crate) fn property(&self, t: &str, name: &str) -> Option<&PropertyDef> {
-        self.properties.get(t)?.iter().find(|p| p.name == name && !p.archived)
+        self.properties
+            .get(t)?
+            .iter()
+            .find(|p| p.name == name && !p.archived)
     }
 
     /// The live record with `id`, following merges.
@@ -271,13 +283,24 @@ impl Data {
     }
 
     /// Type ids of an association, seen from `from`.
-    pub(crate) fn links(&self, from_t: &str, from_id: u64, to_t: &str) -> Vec<(u64, Vec<(String, u32)>)> {
+    pub(crate) fn links(
+        &self,
+        from_t: &str,
+        from_id: u64,
+        to_t: &str,
+    ) -> Vec<(u64, Vec<(String, u32)>)> {
         let mut out: Vec<(u64, Vec<(String, u32)>)> = Vec::new();
         for ((ft, fi, tt, ti), types) in &self.associations {
             let (other, types) = if ft == from_t && *fi == from_id && tt == to_t {
                 (*ti, types.clone())
             } else if tt == from_t && *ti == from_id && ft == to_t {
-                (*fi, types.iter().map(|(c, id)| (c.clone(), crate::assoc::reverse_type(*id))).collect())
+                (
+                    *fi,
+                    types
+                        .iter()
+                        .map(|(c, id)| (c.clone(), crate::assoc::reverse_type(*id)))
+                        .collect(),
+                )
             } else {
                 continue;
             };

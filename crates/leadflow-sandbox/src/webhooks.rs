@@ -21,23 +21,63 @@ use crate::{SandboxState, lock};
 
 pub(crate) fn routes() -> Router<SandboxState> {
     Router::new()
-        .route("/webhooks/v3/{app_id}/settings", get(get_settings).put(put_settings).delete(delete_settings))
-        .route("/webhooks/v3/{app_id}/subscriptions", get(list_subscriptions).post(create_subscription))
-        .route("/webhooks/v3/{app_id}/subscriptions/batch/update", post(batch_update))
-        .route("/webhooks/v3/{app_id}/subscriptions/{subscription_id}", get(get_subscription).patch(update_subscription).delete(delete_subscription))
+        .route(
+            "/webhooks/v3/{app_id}/settings",
+            get(get_settings).put(put_settings).delete(delete_settings),
+        )
+        .route(
+            "/webhooks/v3/{app_id}/subscriptions",
+            get(list_subscriptions).post(create_subscription),
+        )
+        .route(
+            "/webhooks/v3/{app_id}/subscriptions/batch/update",
+            post(batch_update),
+        )
+        .route(
+            "/webhooks/v3/{app_id}/subscriptions/{subscription_id}",
+            get(get_subscription)
+                .patch(update_subscription)
+                .delete(delete_subscription),
+        )
 }
 
 const EVENT_TYPES: [&str; 18] = [
-    "contact.creation", "contact.deletion", "contact.propertyChange", "contact.associationChange", "contact.merge", "contact.restore",
-    "company.creation", "company.deletion", "company.propertyChange", "company.associationChange", "company.merge", "company.restore",
-    "deal.creation", "deal.deletion", "deal.propertyChange", "deal.associationChange", "deal.merge", "deal.restore",
+    "contact.creation",
+    "contact.deletion",
+    "contact.propertyChange",
+    "contact.associationChange",
+    "contact.merge",
+    "contact.restore",
+    "company.creation",
+    "company.deletion",
+    "company.propertyChange",
+    "company.associationChange",
+    "company.merge",
+    "company.restore",
+    "deal.creation",
+    "deal.deletion",
+    "deal.propertyChange",
+    "deal.associationChange",
+    "deal.merge",
+    "deal.restore",
 ];
 
 /// An event for `kind` on `object_id`, when the app subscribes to it.
-pub(crate) fn event(data: &mut Data, kind: &str, object_id: u64, property: Option<(&str, &str)>, extra: Value) -> Option<Value> {
+pub(crate) fn event(
+    data: &mut Data,
+    kind: &str,
+    object_id: u64,
+    property: Option<(&str, &str)>,
+    extra: Value,
+) -> Option<Value> {
     data.webhook_settings.as_ref()?;
     let sub = data.subscriptions.iter().find(|s| {
-        s.active && s.event_type == kind && (kind.ends_with(".propertyChange") == s.property_name.is_some()) && s.property_name.as_deref().is_none_or(|p| Some(p) == property.map(|x| x.0))
+        s.active
+            && s.event_type == kind
+            && (kind.ends_with(".propertyChange") == s.property_name.is_some())
+            && s.property_name
+                .as_deref()
+                .is_none_or(|p| Some(p) == property.map(|x| x.0))
     })?;
     let sub_id = sub.id;
     data.next_event_id += 1;
@@ -70,26 +110,47 @@ fn render_settings(s: &WebhookSettings) -> Value {
 }
 
 fn check_app(state: &SandboxState, app: &str) -> Result<(), ApiError> {
-    if app == state.0.config.app_id.to_string() { Ok(()) } else { Err(ApiError::not_found(format!("app {app} does not exist"))) }
+    if app == state.0.config.app_id.to_string() {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("app {app} does not exist")))
+    }
 }
 
 async fn get_settings(State(state): State<SandboxState>, Path(app): Path<String>) -> ApiResult {
     check_app(&state, &app)?;
     let data = lock(&state.0.data);
-    let s = data.webhook_settings.as_ref().ok_or_else(|| ApiError::not_found("no webhook settings"))?;
+    let s = data
+        .webhook_settings
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("no webhook settings"))?;
     Ok(Json(render_settings(s)).into_response())
 }
 
-async fn put_settings(State(state): State<SandboxState>, Path(app): Path<String>, body: Bytes) -> ApiResult {
+async fn put_settings(
+    State(state): State<SandboxState>,
+    Path(app): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     check_app(&state, &app)?;
     let body: Value = parse(&body)?;
-    let Some(url) = body["targetUrl"].as_str() else { return Err(ApiError::validation("targetUrl is required")) };
+    let Some(url) = body["targetUrl"].as_str() else {
+        return Err(ApiError::validation("targetUrl is required"));
+    };
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(ApiError::validation(format!("targetUrl {url:?} is not a URL")));
+        return Err(ApiError::validation(format!(
+            "targetUrl {url:?} is not a URL"
+        )));
     }
-    let max = body["throttling"]["maxConcurrentRequests"].as_i64().unwrap_or(10);
+    let max = body["throttling"]["maxConcurrentRequests"]
+        .as_i64()
+        .unwrap_or(10);
     let mut data = lock(&state.0.data);
-    let s = WebhookSettings { target_url: url.to_owned(), max_concurrent: max, created: now_ms() };
+    let s = WebhookSettings {
+        target_url: url.to_owned(),
+        max_concurrent: max,
+        created: now_ms(),
+    };
     let v = render_settings(&s);
     data.webhook_settings = Some(s);
     Ok(Json(v).into_response())
@@ -101,46 +162,80 @@ async fn delete_settings(State(state): State<SandboxState>, Path(app): Path<Stri
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_subscriptions(State(state): State<SandboxState>, Path(app): Path<String>) -> ApiResult {
+async fn list_subscriptions(
+    State(state): State<SandboxState>,
+    Path(app): Path<String>,
+) -> ApiResult {
     check_app(&state, &app)?;
     let data = lock(&state.0.data);
     Ok(Json(json!({ "results": data.subscriptions.iter().map(render_subscription).collect::<Vec<_>>() })).into_response())
 }
 
-async fn create_subscription(State(state): State<SandboxState>, Path(app): Path<String>, body: Bytes) -> ApiResult {
+async fn create_subscription(
+    State(state): State<SandboxState>,
+    Path(app): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     check_app(&state, &app)?;
     let body: Value = parse(&body)?;
-    let Some(kind) = body["eventType"].as_str() else { return Err(ApiError::validation("eventType is required")) };
+    let Some(kind) = body["eventType"].as_str() else {
+        return Err(ApiError::validation("eventType is required"));
+    };
     if !EVENT_TYPES.contains(&kind) {
-        return Err(ApiError::validation(format!("{kind} is not an event type the sandbox sends")));
+        return Err(ApiError::validation(format!(
+            "{kind} is not an event type the sandbox sends"
+        )));
     }
     let property = body["propertyName"].as_str().map(str::to_owned);
     if kind.ends_with(".propertyChange") && property.is_none() {
-        return Err(ApiError::validation("propertyChange subscriptions need propertyName"));
+        return Err(ApiError::validation(
+            "propertyChange subscriptions need propertyName",
+        ));
     }
     let mut data = lock(&state.0.data);
     if data.subscriptions.len() >= 1000 {
-        return Err(ApiError::validation("Couldn't create another subscription. You've reached the maximum number allowed per application (1000)."));
+        return Err(ApiError::validation(
+            "Couldn't create another subscription. You've reached the maximum number allowed per application (1000).",
+        ));
     }
     data.next_subscription_id += 1;
-    let s = SubscriptionDef { id: data.next_subscription_id, event_type: kind.to_owned(), property_name: property, active: body["active"].as_bool().unwrap_or(false), created: now_ms() };
+    let s = SubscriptionDef {
+        id: data.next_subscription_id,
+        event_type: kind.to_owned(),
+        property_name: property,
+        active: body["active"].as_bool().unwrap_or(false),
+        created: now_ms(),
+    };
     let v = render_subscription(&s);
     data.subscriptions.push(s);
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
 fn sub_index(data: &Data, id: &str) -> Result<usize, ApiError> {
-    data.subscriptions.iter().position(|s| s.id.to_string() == id).ok_or_else(|| ApiError::not_found(format!("subscription {id} does not exist")).sub("SUBSCRIPTION_ID_NOT_FOUND"))
+    data.subscriptions
+        .iter()
+        .position(|s| s.id.to_string() == id)
+        .ok_or_else(|| {
+            ApiError::not_found(format!("subscription {id} does not exist"))
+                .sub("SUBSCRIPTION_ID_NOT_FOUND")
+        })
 }
 
-async fn get_subscription(State(state): State<SandboxState>, Path((app, id)): Path<(String, String)>) -> ApiResult {
+async fn get_subscription(
+    State(state): State<SandboxState>,
+    Path((app, id)): Path<(String, String)>,
+) -> ApiResult {
     check_app(&state, &app)?;
     let data = lock(&state.0.data);
     let i = sub_index(&data, &id)?;
     Ok(Json(render_subscription(&data.subscriptions[i])).into_response())
 }
 
-async fn update_subscription(State(state): State<SandboxState>, Path((app, id)): Path<(String, String)>, body: Bytes) -> ApiResult {
+async fn update_subscription(
+    State(state): State<SandboxState>,
+    Path((app, id)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
     check_app(&state, &app)?;
     let body: Value = parse(&body)?;
     let mut data = lock(&state.0.data);
@@ -151,7 +246,10 @@ async fn update_subscription(State(state): State<SandboxState>, Path((app, id)):
     Ok(Json(render_subscription(&data.subscriptions[i])).into_response())
 }
 
-async fn delete_subscription(State(state): State<SandboxState>, Path((app, id)): Path<(String, String)>) -> ApiResult {
+async fn delete_subscription(
+    State(state): State<SandboxState>,
+    Path((app, id)): Path<(String, String)>,
+) -> ApiResult {
     check_app(&state, &app)?;
     let mut data = lock(&state.0.data);
     let i = sub_index(&data, &id)?;
@@ -159,14 +257,22 @@ async fn delete_subscription(State(state): State<SandboxState>, Path((app, id)):
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn batch_update(State(state): State<SandboxState>, Path(app): Path<String>, body: Bytes) -> ApiResult {
+async fn batch_update(
+    State(state): State<SandboxState>,
+    Path(app): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     check_app(&state, &app)?;
     let body: Value = parse(&body)?;
     let started = now_ms();
     let mut data = lock(&state.0.data);
     let (mut results, mut errors) = (Vec::new(), Vec::new());
     for input in body["inputs"].as_array().into_iter().flatten() {
-        let id = input["id"].as_u64().map(|n| n.to_string()).or_else(|| input["id"].as_str().map(str::to_owned)).unwrap_or_default();
+        let id = input["id"]
+            .as_u64()
+            .map(|n| n.to_string())
+            .or_else(|| input["id"].as_str().map(str::to_owned))
+            .unwrap_or_default();
         match sub_index(&data, &id) {
             Ok(i) => {
                 if let Some(a) = input["active"].as_bool() {
@@ -174,10 +280,19 @@ async fn batch_update(State(state): State<SandboxState>, Path(app): Path<String>
                 }
                 results.push(render_subscription(&data.subscriptions[i]));
             }
-            Err(e) => errors.push(crate::objects::standard_error(e.category, &e.message, json!({ "ids": [id] }))),
+            Err(e) => errors.push(crate::objects::standard_error(
+                e.category,
+                &e.message,
+                json!({ "ids": [id] }),
+            )),
         }
     }
-    Ok(crate::objects::batch_answer(StatusCode::OK, results, errors, started))
+    Ok(crate::objects::batch_answer(
+        StatusCode::OK,
+        results,
+        errors,
+        started,
+    ))
 }
 
 /// Signs a body the way HubSpot does: v1 hex, and v3 base64 HMAC.
@@ -201,7 +316,13 @@ fn signatures(secret: &str, url: &str, body: &[u8], timestamp: &str) -> (String,
 
 async fn send_batch(state: SandboxState, http: reqwest::Client, mut events: Vec<Value>) {
     for attempt in 0..10u32 {
-        let Some(url) = lock(&state.0.data).webhook_settings.as_ref().map(|s| s.target_url.clone()) else { return };
+        let Some(url) = lock(&state.0.data)
+            .webhook_settings
+            .as_ref()
+            .map(|s| s.target_url.clone())
+        else {
+            return;
+        };
         for e in &mut events {
             e["attemptNumber"] = json!(attempt);
         }
@@ -233,9 +354,18 @@ async fn send_batch(state: SandboxState, http: reqwest::Client, mut events: Vec<
 }
 
 /// The deliverer: batches pending events (at most 100) and sends them, 10 at a time.
-pub(crate) async fn deliver(state: SandboxState, mut events: mpsc::UnboundedReceiver<Value>, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub(crate) async fn deliver(
+    state: SandboxState,
+    mut events: mpsc::UnboundedReceiver<Value>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let Ok(http) = reqwest::Client::builder().timeout(Duration::from_secs(5)).build() else { return };
+    let Ok(http) = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+    else {
+        return;
+    };
     let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(10));
     loop {
         let first = tokio::select! {
@@ -255,7 +385,9 @@ pub(crate) async fn deliver(state: SandboxState, mut events: mpsc::UnboundedRece
             lock(&state.0.stats).webhook_dropped += 1;
             continue;
         }
-        let Ok(permit) = permits.clone().acquire_owned().await else { return };
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
         let (s, h) = (state.clone(), http.clone());
         tokio::spawn(async move {
             send_batch(s, h, batch).await;

@@ -32,7 +32,13 @@ pub struct WebhookConfig {
 impl WebhookConfig {
     /// v3 only, 1 MiB bodies (HubSpot sends at most 100 events per delivery).
     pub fn new(portal: impl Into<String>, client_secret: Secret) -> Self {
-        Self { portal: portal.into(), client_secret, public_url: None, accept_v1: false, max_body: 1 << 20 }
+        Self {
+            portal: portal.into(),
+            client_secret,
+            public_url: None,
+            accept_v1: false,
+            max_body: 1 << 20,
+        }
     }
 }
 
@@ -51,7 +57,11 @@ pub fn router(store: Store, config: WebhookConfig) -> Router {
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "code": code, "message": message.into() }))).into_response()
+    (
+        status,
+        Json(json!({ "code": code, "message": message.into() })),
+    )
+        .into_response()
 }
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -64,13 +74,20 @@ fn now_ms() -> i64 {
 
 fn verify(state: &AppState, headers: &HeaderMap, uri: &Uri, body: &[u8]) -> Result<(), String> {
     let secret = state.config.client_secret.expose();
-    if let (Some(sig), Some(ts)) = (header(headers, "x-hubspot-signature-v3"), header(headers, "x-hubspot-request-timestamp")) {
+    if let (Some(sig), Some(ts)) = (
+        header(headers, "x-hubspot-signature-v3"),
+        header(headers, "x-hubspot-request-timestamp"),
+    ) {
         let url = match &state.config.public_url {
             Some(u) => match uri.query() {
                 Some(q) => format!("{u}?{q}"),
                 None => u.clone(),
             },
-            None => format!("https://{}{}", header(headers, "host").unwrap_or("localhost"), uri.path_and_query().map_or("/", |p| p.as_str())),
+            None => format!(
+                "https://{}{}",
+                header(headers, "host").unwrap_or("localhost"),
+                uri.path_and_query().map_or("/", |p| p.as_str())
+            ),
         };
         let mut result = verify_v3(secret, "POST", &url, body, ts, sig, now_ms());
         if result.is_err() && state.config.public_url.is_none() {
@@ -97,20 +114,34 @@ fn text(v: &Value) -> Option<String> {
 }
 
 fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, String> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
-    let Value::Array(items) = value else { return Err("the body must be a JSON array of events".to_owned()) };
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let Value::Array(items) = value else {
+        return Err("the body must be a JSON array of events".to_owned());
+    };
     if items.len() > 1000 {
-        return Err(format!("{} events in one delivery; HubSpot sends at most 100", items.len()));
+        return Err(format!(
+            "{} events in one delivery; HubSpot sends at most 100",
+            items.len()
+        ));
     }
     items
         .iter()
         .enumerate()
         .map(|(i, e)| {
             let field = |name: &str| e.get(name).and_then(text);
-            let kind = field("subscriptionType").or_else(|| field("eventType")).ok_or(format!("event {i} has no subscriptionType"))?;
+            let kind = field("subscriptionType")
+                .or_else(|| field("eventType"))
+                .ok_or(format!("event {i} has no subscriptionType"))?;
             let event_id = field("eventId").ok_or(format!("event {i} has no eventId"))?;
-            let occurred_at = e.get("occurredAt").and_then(Value::as_i64).ok_or(format!("event {i} has no occurredAt (ms)"))?;
-            let object_id = field("objectId").or_else(|| field("primaryObjectId")).or_else(|| field("fromObjectId")).ok_or(format!("event {i} has no objectId"))?;
+            let occurred_at = e
+                .get("occurredAt")
+                .and_then(Value::as_i64)
+                .ok_or(format!("event {i} has no occurredAt (ms)"))?;
+            let object_id = field("objectId")
+                .or_else(|| field("primaryObjectId"))
+                .or_else(|| field("fromObjectId"))
+                .ok_or(format!("event {i} has no objectId"))?;
             let subscription = field("subscriptionId").unwrap_or_default();
             Ok(WebhookEvent {
                 key: format!("{subscription}:{event_id}:{occurred_at}"),
@@ -125,29 +156,50 @@ fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, String> {
         .collect()
 }
 
-async fn receive(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(reason) = verify(&state, &headers, &uri, &body) {
         tracing::warn!(reason = %reason, "refused a webhook delivery");
-        metrics::counter!("leadflow_webhook_deliveries_total", "outcome" => "unauthorized").increment(1);
+        metrics::counter!("leadflow_webhook_deliveries_total", "outcome" => "unauthorized")
+            .increment(1);
         return error(StatusCode::UNAUTHORIZED, "invalid_signature", reason);
     }
     let events = match parse(&body) {
         Ok(e) => e,
         Err(reason) => {
-            metrics::counter!("leadflow_webhook_deliveries_total", "outcome" => "malformed").increment(1);
+            metrics::counter!("leadflow_webhook_deliveries_total", "outcome" => "malformed")
+                .increment(1);
             return error(StatusCode::BAD_REQUEST, "malformed_body", reason);
         }
     };
-    match state.store.store_webhook_events(&state.config.portal, &events, now_ms()).await {
+    match state
+        .store
+        .store_webhook_events(&state.config.portal, &events, now_ms())
+        .await
+    {
         Ok(outcome) => {
-            metrics::counter!("leadflow_webhook_events_total", "outcome" => "stored").increment(outcome.stored as u64);
-            metrics::counter!("leadflow_webhook_events_total", "outcome" => "duplicate").increment(outcome.duplicates as u64);
-            (StatusCode::OK, Json(json!({ "stored": outcome.stored, "duplicates": outcome.duplicates }))).into_response()
+            metrics::counter!("leadflow_webhook_events_total", "outcome" => "stored")
+                .increment(outcome.stored as u64);
+            metrics::counter!("leadflow_webhook_events_total", "outcome" => "duplicate")
+                .increment(outcome.duplicates as u64);
+            (
+                StatusCode::OK,
+                Json(json!({ "stored": outcome.stored, "duplicates": outcome.duplicates })),
+            )
+                .into_response()
         }
         Err(e) => {
             // HubSpot retries a non-2xx delivery, so nothing is lost.
             tracing::error!(error.message = %e, "could not store a webhook delivery");
-            error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the delivery could not be stored; HubSpot will retry it")
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the delivery could not be stored; HubSpot will retry it",
+            )
         }
     }
 }

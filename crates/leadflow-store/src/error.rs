@@ -7,7 +7,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The database URL is not one the store understands.
-    #[error("unsupported database URL {0:?}: use sqlite://path/to/leadflow.db or postgres://user@host/db")]
+    #[error(
+        "unsupported database URL {0:?}: use sqlite://path/to/leadflow.db or postgres://user@host/db"
+    )]
     Url(String),
     /// Connecting failed.
     #[error("cannot open the database ({backend}): {source}")]

@@ -21,6 +21,6 @@ mod webhooks;
 
 pub use error::{Error, Result};
 pub use queue::Job;
-pub use records::{Event, StoredRecord, UpsertOutcome, MANAGED_COLUMNS};
+pub use records::{Event, MANAGED_COLUMNS, StoredRecord, UpsertOutcome};
 pub use store::{Backend, Store};
 pub use webhooks::{WebhookBatchOutcome, WebhookEvent};

@@ -34,7 +34,14 @@ impl Store {
     ///
     /// # Errors
     /// A query error.
-    pub async fn enqueue(&self, portal: &str, kind: &str, key: &str, payload: &str, run_at: i64) -> Result<bool> {
+    pub async fn enqueue(
+        &self,
+        portal: &str,
+        kind: &str,
+        key: &str,
+        payload: &str,
+        run_at: i64,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO queue (portal, kind, key, payload, state, run_at, attempts) VALUES ($1, $2, $3, $4, 'queued', $5, 0) \
              ON CONFLICT (portal, key) DO NOTHING",
@@ -66,8 +73,18 @@ impl Store {
                 )
             };
         }
-        let sql = if self.backend() == Backend::Postgres { claim_sql!("FOR UPDATE SKIP LOCKED") } else { claim_sql!("") };
-        let row = sqlx::query(sql).bind(now + lease_ms).bind(kind).bind(now).fetch_optional(&self.pool).await.ctx("claim")?;
+        let sql = if self.backend() == Backend::Postgres {
+            claim_sql!("FOR UPDATE SKIP LOCKED")
+        } else {
+            claim_sql!("")
+        };
+        let row = sqlx::query(sql)
+            .bind(now + lease_ms)
+            .bind(kind)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("claim")?;
         row.map(|r| {
             Ok(Job {
                 id: r.try_get(0).ctx("job")?,
@@ -86,7 +103,11 @@ impl Store {
     /// # Errors
     /// A query error.
     pub async fn complete(&self, id: i64) -> Result<()> {
-        sqlx::query("UPDATE queue SET state = 'done', lease_until = NULL WHERE id = $1").bind(id).execute(&self.pool).await.ctx("complete")?;
+        sqlx::query("UPDATE queue SET state = 'done', lease_until = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .ctx("complete")?;
         Ok(())
     }
 
@@ -118,7 +139,12 @@ impl Store {
     /// # Errors
     /// A query error.
     pub async fn queue_counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT state, COUNT(*) FROM queue GROUP BY state ORDER BY state").fetch_all(&self.pool).await.ctx("queue counts")?;
-        rows.into_iter().map(|r| Ok((r.try_get(0).ctx("state")?, r.try_get(1).ctx("count")?))).collect()
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM queue GROUP BY state ORDER BY state")
+            .fetch_all(&self.pool)
+            .await
+            .ctx("queue counts")?;
+        rows.into_iter()
+            .map(|r| Ok((r.try_get(0).ctx("state")?, r.try_get(1).ctx("count")?)))
+            .collect()
     }
 }

@@ -47,7 +47,10 @@ pub struct StoredRecord {
 impl StoredRecord {
     /// A property's value, `None` when absent or empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.properties.get(name)?.as_deref().filter(|v| !v.is_empty())
+        self.properties
+            .get(name)?
+            .as_deref()
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -88,7 +91,9 @@ pub struct Event {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Store {
@@ -122,7 +127,10 @@ impl Store {
                 None => None,
                 Some(row) => {
                     let json: String = row.try_get(0).ctx("read properties")?;
-                    let props = serde_json::from_str(&json).map_err(|source| Error::Corrupt { what: "record properties", source })?;
+                    let props = serde_json::from_str(&json).map_err(|source| Error::Corrupt {
+                        what: "record properties",
+                        source,
+                    })?;
                     let archived: i32 = row.try_get(2).ctx("read archived")?;
                     Some((props, row.try_get(1).ctx("read updated_at")?, archived != 0))
                 }
@@ -137,8 +145,17 @@ impl Store {
                     continue;
                 }
             }
-            let json = serde_json::to_string(&r.properties).map_err(|source| Error::Corrupt { what: "record properties", source })?;
-            let value = |name: &str| r.properties.get(name).cloned().flatten().filter(|v| !v.is_empty());
+            let json = serde_json::to_string(&r.properties).map_err(|source| Error::Corrupt {
+                what: "record properties",
+                source,
+            })?;
+            let value = |name: &str| {
+                r.properties
+                    .get(name)
+                    .cloned()
+                    .flatten()
+                    .filter(|v| !v.is_empty())
+            };
             let num = |name: &str| value(name).and_then(|v| v.parse::<f64>().ok());
             sqlx::query(
                 "INSERT INTO records (portal, object_type, id, properties, created_at, updated_at, archived, archived_at, \
@@ -192,13 +209,21 @@ impl Store {
                     for (name, _) in MANAGED_COLUMNS {
                         let before = props.get(name).cloned().flatten().filter(|v| !v.is_empty());
                         let after = value(name);
-                        let same = before == after || (NUMERIC.contains(&name) && before.as_deref().and_then(|b| b.parse::<f64>().ok()) == num(name) && after.is_some());
+                        let same = before == after
+                            || (NUMERIC.contains(&name)
+                                && before.as_deref().and_then(|b| b.parse::<f64>().ok())
+                                    == num(name)
+                                && after.is_some());
                         if !same {
                             events.push((Some(name), before, after));
                         }
                     }
                     if r.archived != *was_archived {
-                        events.push((None, None, Some(if r.archived { "archived" } else { "restored" }.to_owned())));
+                        events.push((
+                            None,
+                            None,
+                            Some(if r.archived { "archived" } else { "restored" }.to_owned()),
+                        ));
                     }
                 }
             }
@@ -243,7 +268,12 @@ impl Store {
     ///
     /// # Errors
     /// A query error.
-    pub async fn record(&self, portal: &str, object_type: ObjectType, id: &str) -> Result<Option<StoredRecord>> {
+    pub async fn record(
+        &self,
+        portal: &str,
+        object_type: ObjectType,
+        id: &str,
+    ) -> Result<Option<StoredRecord>> {
         let row = sqlx::query("SELECT id, properties, created_at, updated_at, archived FROM records WHERE portal = $1 AND object_type = $2 AND id = $3")
             .bind(portal)
             .bind(object_type.api_name())
@@ -256,7 +286,10 @@ impl Store {
         let archived: i32 = row.try_get(4).ctx("read archived")?;
         Ok(Some(StoredRecord {
             id: row.try_get(0).ctx("read id")?,
-            properties: serde_json::from_str(&json).map_err(|source| Error::Corrupt { what: "record properties", source })?,
+            properties: serde_json::from_str(&json).map_err(|source| Error::Corrupt {
+                what: "record properties",
+                source,
+            })?,
             created_at: row.try_get(2).ctx("read created_at")?,
             updated_at: row.try_get(3).ctx("read updated_at")?,
             archived: archived != 0,
@@ -267,14 +300,21 @@ impl Store {
     ///
     /// # Errors
     /// A query error.
-    pub async fn count(&self, portal: &str, object_type: ObjectType, archived: bool) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE portal = $1 AND object_type = $2 AND archived = $3")
-            .bind(portal)
-            .bind(object_type.api_name())
-            .bind(i32::from(archived))
-            .fetch_one(&self.pool)
-            .await
-            .ctx("count records")?;
+    pub async fn count(
+        &self,
+        portal: &str,
+        object_type: ObjectType,
+        archived: bool,
+    ) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM records WHERE portal = $1 AND object_type = $2 AND archived = $3",
+        )
+        .bind(portal)
+        .bind(object_type.api_name())
+        .bind(i32::from(archived))
+        .fetch_one(&self.pool)
+        .await
+        .ctx("count records")?;
         Ok(n.max(0) as u64)
     }
 
@@ -295,7 +335,12 @@ impl Store {
     ///
     /// # Errors
     /// A query error.
-    pub async fn events_of(&self, portal: &str, object_type: ObjectType, id: &str) -> Result<Vec<Event>> {
+    pub async fn events_of(
+        &self,
+        portal: &str,
+        object_type: ObjectType,
+        id: &str,
+    ) -> Result<Vec<Event>> {
         let rows = sqlx::query(
             "SELECT seq, object_type, object_id, source, occurred_at, property, old_value, new_value FROM events \
              WHERE portal = $1 AND object_type = $2 AND object_id = $3 ORDER BY seq",

@@ -2,8 +2,8 @@
 
 use std::str::FromStr;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
 use crate::error::{Error, Result};
 
@@ -36,7 +36,11 @@ impl Store {
         let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let mut u = format!("sqlite:{rest}");
             if !u.contains("mode=") && !u.contains(":memory:") {
-                u.push_str(if u.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+                u.push_str(if u.contains('?') {
+                    "&mode=rwc"
+                } else {
+                    "?mode=rwc"
+                });
             }
             (Backend::Sqlite, u)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -48,15 +52,31 @@ impl Store {
             Backend::Sqlite => "SQLite",
             Backend::Postgres => "PostgreSQL",
         };
-        let options = AnyConnectOptions::from_str(&url).map_err(|source| Error::Connect { backend: name, source })?;
+        let options = AnyConnectOptions::from_str(&url).map_err(|source| Error::Connect {
+            backend: name,
+            source,
+        })?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 1 } else { 8 })
             .connect_with(options)
             .await
-            .map_err(|source| Error::Connect { backend: name, source })?;
+            .map_err(|source| Error::Connect {
+                backend: name,
+                source,
+            })?;
         if backend == Backend::Sqlite {
-            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"] {
-                sqlx::query(pragma).execute(&pool).await.map_err(|source| Error::Connect { backend: name, source })?;
+            for pragma in [
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA synchronous = NORMAL",
+                "PRAGMA foreign_keys = ON",
+            ] {
+                sqlx::query(pragma)
+                    .execute(&pool)
+                    .await
+                    .map_err(|source| Error::Connect {
+                        backend: name,
+                        source,
+                    })?;
             }
         }
         match backend {

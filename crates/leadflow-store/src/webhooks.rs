@@ -40,7 +40,12 @@ impl Store {
     ///
     /// # Errors
     /// A query error; nothing is stored then.
-    pub async fn store_webhook_events(&self, portal: &str, events: &[WebhookEvent], received_at: i64) -> Result<WebhookBatchOutcome> {
+    pub async fn store_webhook_events(
+        &self,
+        portal: &str,
+        events: &[WebhookEvent],
+        received_at: i64,
+    ) -> Result<WebhookBatchOutcome> {
         let mut out = WebhookBatchOutcome::default();
         let mut tx = self.pool.begin().await.ctx("begin")?;
         for e in events {
@@ -74,7 +79,11 @@ impl Store {
     ///
     /// # Errors
     /// A query error.
-    pub async fn pending_webhook_events(&self, portal: &str, limit: i64) -> Result<Vec<WebhookEvent>> {
+    pub async fn pending_webhook_events(
+        &self,
+        portal: &str,
+        limit: i64,
+    ) -> Result<Vec<WebhookEvent>> {
         use sqlx::Row;
         let rows = sqlx::query(
             "SELECT event_key, subscription_type, object_id, occurred_at, property_name, property_value, payload FROM webhook_events \
@@ -107,12 +116,14 @@ impl Store {
     pub async fn mark_webhook_events_processed(&self, portal: &str, keys: &[String]) -> Result<()> {
         let mut tx = self.pool.begin().await.ctx("begin")?;
         for k in keys {
-            sqlx::query("UPDATE webhook_events SET processed = 1 WHERE portal = $1 AND event_key = $2")
-                .bind(portal)
-                .bind(k)
-                .execute(&mut *tx)
-                .await
-                .ctx("mark processed")?;
+            sqlx::query(
+                "UPDATE webhook_events SET processed = 1 WHERE portal = $1 AND event_key = $2",
+            )
+            .bind(portal)
+            .bind(k)
+            .execute(&mut *tx)
+            .await
+            .ctx("mark processed")?;
         }
         tx.commit().await.ctx("commit")?;
         Ok(())

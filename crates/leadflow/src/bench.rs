@@ -65,7 +65,9 @@ enum Which {
 
 fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {per_sec} eta {eta}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(what.to_owned());
@@ -73,7 +75,10 @@ fn progress(len: u64, what: &str) -> ProgressBar {
 }
 
 fn sandbox_config(args: &BenchArgs) -> SandboxConfig {
-    let mut config = SandboxConfig { seed: Seed::Empty, ..SandboxConfig::default() };
+    let mut config = SandboxConfig {
+        seed: Seed::Empty,
+        ..SandboxConfig::default()
+    };
     config.limits.burst = args.burst;
     config.limits.window = Duration::from_millis(args.window_ms);
     config
@@ -81,7 +86,11 @@ fn sandbox_config(args: &BenchArgs) -> SandboxConfig {
 
 fn client_for(url: String, args: &BenchArgs) -> anyhow::Result<Client> {
     let mut config = ClientConfig::new(url, Credentials::Token(Secret::new("bench")));
-    config.limits = RateLimits { burst: args.burst, window: Duration::from_millis(args.window_ms), ..RateLimits::default() };
+    config.limits = RateLimits {
+        burst: args.burst,
+        window: Duration::from_millis(args.window_ms),
+        ..RateLimits::default()
+    };
     config.limits.daily = None;
     Ok(Client::new(config)?)
 }
@@ -136,9 +145,18 @@ async fn pacing(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     let share_429 = answered_429 as f64 / stats.requests.max(1) as f64;
     sandbox.shutdown().await;
     if !args.json {
-        println!("pacing: {} requests, {} concurrent, budget {} per {} ms", args.requests, args.concurrency, args.burst, args.window_ms);
-        println!("  achieved {achieved:.1} req/s of {budget_rate:.1} allowed = {fraction:.3} of the budget (goal >= 0.95)");
-        println!("  answered 429: {answered_429} of {} = {:.3} % (goal < 0.5 %); failed calls: {failed}", stats.requests, share_429 * 100.0);
+        println!(
+            "pacing: {} requests, {} concurrent, budget {} per {} ms",
+            args.requests, args.concurrency, args.burst, args.window_ms
+        );
+        println!(
+            "  achieved {achieved:.1} req/s of {budget_rate:.1} allowed = {fraction:.3} of the budget (goal >= 0.95)"
+        );
+        println!(
+            "  answered 429: {answered_429} of {} = {:.3} % (goal < 0.5 %); failed calls: {failed}",
+            stats.requests,
+            share_429 * 100.0
+        );
     }
     Ok(json!({
         "requests": args.requests, "seconds": elapsed, "achieved_rps": achieved, "budget_rps": budget_rate,
@@ -155,7 +173,11 @@ async fn list(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     let bar = progress(args.contacts as u64, "listing");
     let start = Instant::now();
     let mut seen = 0usize;
-    let mut pages = std::pin::pin!(client.objects(ObjectType::Contacts).list_pages(ListOptions::default()));
+    let mut pages = std::pin::pin!(
+        client
+            .objects(ObjectType::Contacts)
+            .list_pages(ListOptions::default())
+    );
     while let Some(page) = pages.try_next().await.context("listing contacts")? {
         seen += page.results.len();
         bar.inc(page.results.len() as u64);
@@ -167,10 +189,20 @@ async fn list(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     let stats = sandbox.state().stats();
     sandbox.shutdown().await;
     if !args.json {
-        println!("list: {seen} contacts (seeded in {seeded_in:.1} s) listed in {elapsed:.1} s with {} requests", stats.requests);
-        println!("  {rate:.0} records/s of a {ceiling:.0} records/s ceiling = {:.3} of the ceiling", rate / ceiling);
+        println!(
+            "list: {seen} contacts (seeded in {seeded_in:.1} s) listed in {elapsed:.1} s with {} requests",
+            stats.requests
+        );
+        println!(
+            "  {rate:.0} records/s of a {ceiling:.0} records/s ceiling = {:.3} of the ceiling",
+            rate / ceiling
+        );
     }
-    anyhow::ensure!(seen == args.contacts, "listed {seen} contacts but the portal holds {}", args.contacts);
+    anyhow::ensure!(
+        seen == args.contacts,
+        "listed {seen} contacts but the portal holds {}",
+        args.contacts
+    );
     Ok(json!({
         "contacts": seen, "seconds": elapsed, "records_per_second": rate, "ceiling": ceiling,
         "fraction_of_ceiling": rate / ceiling, "requests": stats.requests, "answered_429": stats.by_status.get(&429).copied().unwrap_or(0),
@@ -178,14 +210,19 @@ async fn list(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
 }
 
 async fn sandbox_throughput(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
-    let mut config = SandboxConfig { seed: Seed::Empty, ..SandboxConfig::default() };
+    let mut config = SandboxConfig {
+        seed: Seed::Empty,
+        ..SandboxConfig::default()
+    };
     config.limits.burst = u32::MAX;
     config.limits.search_per_second = u32::MAX;
     config.limits.daily = u64::MAX;
     let sandbox = Sandbox::spawn(config).await?;
     let ids = Arc::new(sandbox.state().seed_contacts(args.sandbox_contacts, 3));
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
     let url = sandbox.url();
     let duration = Duration::from_secs(args.seconds);
 
@@ -194,7 +231,12 @@ async fn sandbox_throughput(args: &BenchArgs) -> anyhow::Result<serde_json::Valu
         let url = url.clone();
         let ids = ids.clone();
         move |i| {
-            let request = http.get(format!("{url}/crm/v3/objects/contacts/{}", ids[i % ids.len()])).bearer_auth("bench");
+            let request = http
+                .get(format!(
+                    "{url}/crm/v3/objects/contacts/{}",
+                    ids[i % ids.len()]
+                ))
+                .bearer_auth("bench");
             async move { request.send().await.map(|r| r.status().as_u16()) }
         }
     })
@@ -220,7 +262,10 @@ async fn sandbox_throughput(args: &BenchArgs) -> anyhow::Result<serde_json::Valu
     .await?;
     sandbox.shutdown().await;
     if !args.json {
-        println!("sandbox: GET one contact: {:.0} req/s; search over {} contacts: {:.0} req/s", get_rps, args.sandbox_contacts, search_rps);
+        println!(
+            "sandbox: GET one contact: {:.0} req/s; search over {} contacts: {:.0} req/s",
+            get_rps, args.sandbox_contacts, search_rps
+        );
     }
     Ok(json!({ "get_rps": get_rps, "search_rps": search_rps, "contacts": args.sandbox_contacts }))
 }

@@ -71,7 +71,12 @@ pub(crate) struct PortalArgs {
     #[arg(long, env = "LEADFLOW_HUBSPOT_URL", default_value = leadflow_hubspot::HUBSPOT_API)]
     pub(crate) hubspot_url: String,
     /// A private-app access token.
-    #[arg(long, env = "LEADFLOW_HUBSPOT_TOKEN", hide_env_values = true, conflicts_with = "token_file")]
+    #[arg(
+        long,
+        env = "LEADFLOW_HUBSPOT_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "token_file"
+    )]
     pub(crate) token: Option<String>,
     /// A file holding the private-app access token.
     #[arg(long, env = "LEADFLOW_HUBSPOT_TOKEN_FILE")]
@@ -97,7 +102,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
-        Command::Portal { command: PortalCommand::Check(args) } => portal::check(args).await,
+        Command::Portal {
+            command: PortalCommand::Check(args),
+        } => portal::check(args).await,
         Command::Init(args) => config_cmd::init(args),
         Command::Check(args) => config_cmd::check(args),
         Command::Properties { command } => properties_cmd::run(command).await,

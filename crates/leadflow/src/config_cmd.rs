@@ -32,21 +32,32 @@ pub(crate) struct CheckArgs {
 }
 
 pub(crate) fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
-    let (written, kept) = leadflow_config::init(&args.dir, args.force).with_context(|| format!("writing the configuration into {}", args.dir.display()))?;
+    let (written, kept) = leadflow_config::init(&args.dir, args.force)
+        .with_context(|| format!("writing the configuration into {}", args.dir.display()))?;
     for p in &written {
         println!("wrote {}", p.display());
     }
     for p in &kept {
         println!("kept  {} (exists; --force overwrites it)", p.display());
     }
-    println!("next: `leadflow check {}`, then `leadflow properties plan --config {}`", args.dir.display(), args.dir.display());
+    println!(
+        "next: `leadflow check {}`, then `leadflow properties plan --config {}`",
+        args.dir.display(),
+        args.dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let dir = args.dir.or(args.config).unwrap_or_else(|| PathBuf::from("."));
+    let dir = args
+        .dir
+        .or(args.config)
+        .unwrap_or_else(|| PathBuf::from("."));
     if !dir.is_dir() {
-        eprintln!("error: {} is not a directory; pass the project directory (written by `leadflow init`)", dir.display());
+        eprintln!(
+            "error: {} is not a directory; pass the project directory (written by `leadflow init`)",
+            dir.display()
+        );
         return Ok(ExitCode::from(2));
     }
     let (project, diags) = leadflow_config::load(&dir);
@@ -63,7 +74,10 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        println!("{}", serde_json::json!({ "ok": diags.is_empty(), "problems": items }));
+        println!(
+            "{}",
+            serde_json::json!({ "ok": diags.is_empty(), "problems": items })
+        );
     } else {
         print_diagnostics(&dir, &diags);
         if diags.is_empty() {
@@ -76,10 +90,18 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 project.schedules.triggers.len()
             );
         } else {
-            println!("{} problem{} found", diags.len(), if diags.len() == 1 { "" } else { "s" });
+            println!(
+                "{} problem{} found",
+                diags.len(),
+                if diags.len() == 1 { "" } else { "s" }
+            );
         }
     }
-    Ok(if diags.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if diags.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 pub(crate) fn print_diagnostics(dir: &Path, diags: &[Diagnostic]) {
@@ -95,7 +117,11 @@ pub(crate) fn load_valid(dir: &Path) -> anyhow::Result<Project> {
     let (project, diags) = leadflow_config::load(dir);
     if !diags.is_empty() {
         print_diagnostics(dir, &diags);
-        anyhow::bail!("the configuration in {} has {} problem(s); fix them (see `leadflow check`) before talking to the portal", dir.display(), diags.len());
+        anyhow::bail!(
+            "the configuration in {} has {} problem(s); fix them (see `leadflow check`) before talking to the portal",
+            dir.display(),
+            diags.len()
+        );
     }
     Ok(project)
 }

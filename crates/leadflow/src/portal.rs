@@ -17,8 +17,12 @@ pub(crate) fn client(args: &PortalArgs) -> anyhow::Result<Client> {
     let credentials = credentials(args)?;
     let tier: Tier = args.tier.parse().map_err(anyhow::Error::msg)?;
     let mut limits = RateLimits::for_tier(tier);
-    limits.daily_reset_zone = jiff::tz::TimeZone::get(&args.time_zone)
-        .with_context(|| format!("--time-zone {:?} is not an IANA time zone such as Europe/Berlin", args.time_zone))?;
+    limits.daily_reset_zone = jiff::tz::TimeZone::get(&args.time_zone).with_context(|| {
+        format!(
+            "--time-zone {:?} is not an IANA time zone such as Europe/Berlin",
+            args.time_zone
+        )
+    })?;
     let mut config = ClientConfig::new(args.hubspot_url.clone(), credentials);
     config.limits = limits;
     Ok(Client::new(config)?)
@@ -26,16 +30,24 @@ pub(crate) fn client(args: &PortalArgs) -> anyhow::Result<Client> {
 
 fn credentials(args: &PortalArgs) -> anyhow::Result<Credentials> {
     if let Some(client_id) = &args.oauth_client_id {
-        let (Some(secret), Some(refresh)) = (&args.oauth_client_secret, &args.oauth_refresh_token) else {
-            bail!("OAuth needs LEADFLOW_HUBSPOT_CLIENT_SECRET and LEADFLOW_HUBSPOT_REFRESH_TOKEN as well as the client id");
+        let (Some(secret), Some(refresh)) = (&args.oauth_client_secret, &args.oauth_refresh_token)
+        else {
+            bail!(
+                "OAuth needs LEADFLOW_HUBSPOT_CLIENT_SECRET and LEADFLOW_HUBSPOT_REFRESH_TOKEN as well as the client id"
+            );
         };
-        return Ok(Credentials::OAuth(OAuthCredentials::new(client_id.clone(), Secret::new(secret.clone()), Secret::new(refresh.clone()))));
+        return Ok(Credentials::OAuth(OAuthCredentials::new(
+            client_id.clone(),
+            Secret::new(secret.clone()),
+            Secret::new(refresh.clone()),
+        )));
     }
     if let Some(token) = &args.token {
         return Ok(Credentials::Token(Secret::new(token.trim())));
     }
     if let Some(path) = &args.token_file {
-        let token = std::fs::read_to_string(path).with_context(|| format!("reading the token file {}", path.display()))?;
+        let token = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the token file {}", path.display()))?;
         let token = token.trim();
         if token.is_empty() {
             bail!("the token file {} is empty", path.display());
@@ -51,18 +63,37 @@ fn credentials(args: &PortalArgs) -> anyhow::Result<Credentials> {
 /// `leadflow portal check`: one read of each API leadflow uses.
 pub(crate) async fn check(args: PortalArgs) -> anyhow::Result<ExitCode> {
     let client = client(&args)?;
-    let owners: Vec<_> = client.owners().try_collect().await.context("reading owners")?;
+    let owners: Vec<_> = client
+        .owners()
+        .try_collect()
+        .await
+        .context("reading owners")?;
     println!("connected to {}", client.base_url());
     println!("owners: {}", owners.len());
-    let pipelines = client.pipelines(ObjectType::Deals).await.context("reading deal pipelines")?;
+    let pipelines = client
+        .pipelines(ObjectType::Deals)
+        .await
+        .context("reading deal pipelines")?;
     for p in &pipelines {
-        println!("deal pipeline {:?} ({}): {} stages", p.label, p.id, p.stages.len());
+        println!(
+            "deal pipeline {:?} ({}): {} stages",
+            p.label,
+            p.id,
+            p.stages.len()
+        );
     }
-    let properties = client.properties(ObjectType::Contacts).list(false).await.context("reading contact properties")?;
+    let properties = client
+        .properties(ObjectType::Contacts)
+        .list(false)
+        .await
+        .context("reading contact properties")?;
     println!("contact properties: {}", properties.len());
     match owners.iter().find_map(|o| o.user_id) {
         Some(user_id) => {
-            let sequences = client.sequences(&user_id.to_string()).await.context("reading sequences")?;
+            let sequences = client
+                .sequences(&user_id.to_string())
+                .await
+                .context("reading sequences")?;
             println!("sequences visible to user {user_id}: {}", sequences.len());
             for s in &sequences {
                 println!("  {}", s.name);

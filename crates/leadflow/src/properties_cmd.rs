@@ -79,10 +79,16 @@ pub(crate) async fn run(command: PropertiesCommand) -> anyhow::Result<ExitCode> 
     }
 }
 
-async fn compute(dir: &std::path::Path, portal_args: &PortalArgs, prune: bool) -> anyhow::Result<(leadflow_hubspot::Client, Plan)> {
+async fn compute(
+    dir: &std::path::Path,
+    portal_args: &PortalArgs,
+    prune: bool,
+) -> anyhow::Result<(leadflow_hubspot::Client, Plan)> {
     let project = load_valid(dir)?;
     let client = portal::client(portal_args)?;
-    let snapshot = leadflow_plan::fetch(&client, &project).await.context("reading the portal")?;
+    let snapshot = leadflow_plan::fetch(&client, &project)
+        .await
+        .context("reading the portal")?;
     Ok((client, leadflow_plan::plan(&project, &snapshot, prune)))
 }
 
@@ -93,7 +99,11 @@ async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_plan(&plan);
     }
-    Ok(if plan.has_blockers() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if plan.has_blockers() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn describe(change: &Change) -> String {
@@ -102,9 +112,19 @@ fn describe(change: &Change) -> String {
         Change::Description { .. } => "description".to_owned(),
         Change::Group { from, to } => format!("group {from} → {to}"),
         Change::OptionsAdded { options } => format!("add options {}", options.join(", ")),
-        Change::OptionsRelabelled { options } => format!("relabel {}", options.iter().map(|(v, _, to)| format!("{v} → {to:?}")).collect::<Vec<_>>().join(", ")),
+        Change::OptionsRelabelled { options } => format!(
+            "relabel {}",
+            options
+                .iter()
+                .map(|(v, _, to)| format!("{v} → {to:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Change::OptionsRemoved { options } => format!("remove options {}", options.join(", ")),
-        Change::DisplayOrder { from, to } => format!("display order {} → {to}", from.map_or("none".to_owned(), |f| f.to_string())),
+        Change::DisplayOrder { from, to } => format!(
+            "display order {} → {to}",
+            from.map_or("none".to_owned(), |f| f.to_string())
+        ),
     }
 }
 
@@ -112,30 +132,70 @@ pub(crate) fn print_plan(plan: &Plan) {
     let mut table = Table::new();
     table.set_header(["object", "property", "plan", "details"]);
     for (object, name, _) in &plan.groups_to_create {
-        table.add_row([object.clone(), format!("group {name}"), "create".to_owned(), String::new()]);
+        table.add_row([
+            object.clone(),
+            format!("group {name}"),
+            "create".to_owned(),
+            String::new(),
+        ]);
     }
     for p in &plan.properties {
         let (what, details) = match &p.action {
             PropertyAction::Create => ("create", String::new()),
-            PropertyAction::ExistingMissing => ("create (warning)", "marked existing, but missing".to_owned()),
-            PropertyAction::Update { changes } => ("update", changes.iter().map(describe).collect::<Vec<_>>().join("; ")),
-            PropertyAction::Unchanged if p.existing => ("check ok", "existing property verified".to_owned()),
+            PropertyAction::ExistingMissing => (
+                "create (warning)",
+                "marked existing, but missing".to_owned(),
+            ),
+            PropertyAction::Update { changes } => (
+                "update",
+                changes.iter().map(describe).collect::<Vec<_>>().join("; "),
+            ),
+            PropertyAction::Unchanged if p.existing => {
+                ("check ok", "existing property verified".to_owned())
+            }
             PropertyAction::Unchanged => ("unchanged", String::new()),
             PropertyAction::Conflict { reason } => ("CONFLICT", reason.clone()),
-            PropertyAction::Unmanaged => ("unmanaged", "in the portal, not in properties.yaml (kept unless --prune)".to_owned()),
+            PropertyAction::Unmanaged => (
+                "unmanaged",
+                "in the portal, not in properties.yaml (kept unless --prune)".to_owned(),
+            ),
         };
-        table.add_row([p.object.clone(), format!("{} ({})", p.label, p.name), what.to_owned(), details]);
+        table.add_row([
+            p.object.clone(),
+            format!("{} ({})", p.label, p.name),
+            what.to_owned(),
+            details,
+        ]);
     }
     for r in plan.rules.iter().filter(|r| !r.unchanged) {
-        table.add_row([r.object.clone(), r.property.clone(), "set rule".to_owned(), format!("{} {}", r.rule_type, r.value)]);
+        table.add_row([
+            r.object.clone(),
+            r.property.clone(),
+            "set rule".to_owned(),
+            format!("{} {}", r.rule_type, r.value),
+        ]);
     }
     for s in &plan.stages {
-        let what = if s.existing_id.is_some() { "unchanged" } else { "create" };
-        table.add_row(["deals".to_owned(), format!("stage {:?} in {:?}", s.label, s.pipeline), what.to_owned(), String::new()]);
+        let what = if s.existing_id.is_some() {
+            "unchanged"
+        } else {
+            "create"
+        };
+        table.add_row([
+            "deals".to_owned(),
+            format!("stage {:?} in {:?}", s.label, s.pipeline),
+            what.to_owned(),
+            String::new(),
+        ]);
     }
     for s in &plan.sequences {
         let what = if s.found { "found" } else { "MISSING" };
-        table.add_row(["sequences".to_owned(), s.name.clone(), what.to_owned(), format!("used by {}", s.used_by.join(", "))]);
+        table.add_row([
+            "sequences".to_owned(),
+            s.name.clone(),
+            what.to_owned(),
+            format!("used by {}", s.used_by.join(", ")),
+        ]);
     }
     println!("{table}");
     for w in &plan.warnings {
@@ -147,30 +207,57 @@ pub(crate) fn print_plan(plan: &Plan) {
     for m in &plan.manual_steps {
         println!("to do by hand: {m}");
     }
-    let creates = plan.properties.iter().filter(|p| matches!(p.action, PropertyAction::Create | PropertyAction::ExistingMissing)).count();
-    let updates = plan.properties.iter().filter(|p| matches!(p.action, PropertyAction::Update { .. })).count();
+    let creates = plan
+        .properties
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.action,
+                PropertyAction::Create | PropertyAction::ExistingMissing
+            )
+        })
+        .count();
+    let updates = plan
+        .properties
+        .iter()
+        .filter(|p| matches!(p.action, PropertyAction::Update { .. }))
+        .count();
     if plan.is_converged() {
         println!("No changes: the portal matches the configuration.");
     } else {
-        println!("Plan: {creates} to create, {updates} to update, {} write calls.", plan.writes());
+        println!(
+            "Plan: {creates} to create, {updates} to update, {} write calls.",
+            plan.writes()
+        );
     }
 }
 
 /// Applies the plan; shared by `properties apply` and `setup`.
-pub(crate) async fn apply(dir: PathBuf, portal_args: PortalArgs, yes: bool, prune: bool) -> anyhow::Result<ExitCode> {
+pub(crate) async fn apply(
+    dir: PathBuf,
+    portal_args: PortalArgs,
+    yes: bool,
+    prune: bool,
+) -> anyhow::Result<ExitCode> {
     let (client, plan) = compute(&dir, &portal_args, prune).await?;
     print_plan(&plan);
     if plan.has_blockers() {
         println!("Nothing was applied.");
         return Ok(ExitCode::from(2));
     }
-    let destructive = prune && plan.properties.iter().any(|p| matches!(p.action, PropertyAction::Unmanaged));
+    let destructive = prune
+        && plan
+            .properties
+            .iter()
+            .any(|p| matches!(p.action, PropertyAction::Unmanaged));
     if plan.is_converged() && !destructive {
         return Ok(ExitCode::SUCCESS);
     }
     if !yes {
         if !std::io::stdin().is_terminal() {
-            anyhow::bail!("refusing to apply without confirmation: no terminal to ask on. Review the plan above and pass --yes");
+            anyhow::bail!(
+                "refusing to apply without confirmation: no terminal to ask on. Review the plan above and pass --yes"
+            );
         }
         print!("Apply these changes to {}? [y/N] ", client.base_url());
         std::io::stdout().flush()?;
@@ -201,7 +288,9 @@ pub(crate) async fn apply(dir: PathBuf, portal_args: PortalArgs, yes: bool, prun
 async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let client = portal::client(&args.portal)?;
     let (project, _) = leadflow_config::load(&args.config.dir);
-    let snapshot = leadflow_plan::fetch(&client, &project).await.context("reading the portal")?;
+    let snapshot = leadflow_plan::fetch(&client, &project)
+        .await
+        .context("reading the portal")?;
     let yaml = leadflow_plan::export_yaml(&snapshot);
     match args.output {
         Some(path) => {

@@ -55,7 +55,10 @@ pub(crate) struct SandboxArgs {
 pub(crate) async fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
     let mut config = SandboxConfig::default();
     if let Some(token) = args.token {
-        config.tokens = vec![TokenGrant { token, scopes: None }];
+        config.tokens = vec![TokenGrant {
+            token,
+            scopes: None,
+        }];
     }
     config.seed = if args.empty { Seed::Empty } else { Seed::Demo };
     config.snapshot = args.snapshot;
@@ -73,14 +76,23 @@ pub(crate) async fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
-        .with_context(|| format!("binding 127.0.0.1:{} (is another sandbox running? try --port)", args.port))?;
+        .with_context(|| {
+            format!(
+                "binding 127.0.0.1:{} (is another sandbox running? try --port)",
+                args.port
+            )
+        })?;
     let addr = listener.local_addr()?;
     eprintln!("HubSpot sandbox listening on http://{addr}");
-    eprintln!("  use it with: LEADFLOW_HUBSPOT_URL=http://{addr} LEADFLOW_HUBSPOT_TOKEN=any-token leadflow portal check");
+    eprintln!(
+        "  use it with: LEADFLOW_HUBSPOT_URL=http://{addr} LEADFLOW_HUBSPOT_TOKEN=any-token leadflow portal check"
+    );
     eprintln!("  admin: http://{addr}/__sandbox/stats, PUT /__sandbox/faults; Ctrl-C stops it");
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    Sandbox::run(listener, config, shutdown).await.context("running the sandbox")?;
+    Sandbox::run(listener, config, shutdown)
+        .await
+        .context("running the sandbox")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,11 @@ fn project_with(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// Replaces `from` with `to` in one of the spec's files.
 fn edited(name: &str, from: &str, to: &str) -> (String, String) {
-    let original = leadflow_config::FILES.iter().find(|(n, _)| *n == name).unwrap().1;
+    let original = leadflow_config::FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap()
+        .1;
     assert!(original.contains(from), "{name} has no {from:?}");
     (name.to_owned(), original.replacen(from, to, 1))
 }
@@ -29,7 +33,11 @@ fn diagnostics_for(name: &str, from: &str, to: &str) -> Vec<Diagnostic> {
 }
 
 fn line_of(name: &str, needle: &str) -> u32 {
-    let text = leadflow_config::FILES.iter().find(|(n, _)| *n == name).unwrap().1;
+    let text = leadflow_config::FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap()
+        .1;
     text.lines().position(|l| l.contains(needle)).unwrap() as u32 + 1
 }
 
@@ -40,20 +48,57 @@ fn the_specs_configuration_loads_clean() {
     assert_eq!(written.len(), 7);
     assert!(kept.is_empty());
     let (project, diags) = load(dir.path());
-    assert_eq!(diags, vec![], "{}", diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
+    assert_eq!(
+        diags,
+        vec![],
+        "{}",
+        diags
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 
-    let contact: Vec<_> = project.properties.of(leadflow_core::ObjectType::Contacts).collect();
+    let contact: Vec<_> = project
+        .properties
+        .of(leadflow_core::ObjectType::Contacts)
+        .collect();
     assert_eq!(contact.len(), 12);
     assert_eq!(contact.iter().filter(|p| p.existing).count(), 1);
-    let fit = project.properties.find(leadflow_core::ObjectType::Contacts, "ICP Fit Score").unwrap();
-    assert_eq!(fit.kind, PropertyKind::Number { min: Some(1.0), max: Some(10.0) });
+    let fit = project
+        .properties
+        .find(leadflow_core::ObjectType::Contacts, "ICP Fit Score")
+        .unwrap();
+    assert_eq!(
+        fit.kind,
+        PropertyKind::Number {
+            min: Some(1.0),
+            max: Some(10.0)
+        }
+    );
     assert_eq!(project.workflows.len(), 4);
     assert!(matches!(project.workflows[0].trigger, Trigger::Tagged(_)));
-    assert!(matches!(&project.workflows[2].trigger, Trigger::PropertyChanged { property, .. } if property == "response_status"));
-    assert!(matches!(&project.workflows[3].trigger, Trigger::ValueFor { days: 3, value, since, .. } if value == "No Response" && since == "last_outreach_date"));
-    let deal = project.workflows[0].actions.iter().find(|a| matches!(a.kind, ActionKind::CreateDeal { .. })).unwrap();
+    assert!(
+        matches!(&project.workflows[2].trigger, Trigger::PropertyChanged { property, .. } if property == "response_status")
+    );
+    assert!(
+        matches!(&project.workflows[3].trigger, Trigger::ValueFor { days: 3, value, since, .. } if value == "No Response" && since == "last_outreach_date")
+    );
+    let deal = project.workflows[0]
+        .actions
+        .iter()
+        .find(|a| matches!(a.kind, ActionKind::CreateDeal { .. }))
+        .unwrap();
     assert_eq!(deal.condition.as_ref().unwrap().jinja, "icp_fit_score >= 7");
-    assert_eq!(project.schedules.triggers.iter().map(|t| t.cron.as_str()).collect::<Vec<_>>(), ["0 6 * * *", "0 9 * * MON", "0 10 1 * *"]);
+    assert_eq!(
+        project
+            .schedules
+            .triggers
+            .iter()
+            .map(|t| t.cron.as_str())
+            .collect::<Vec<_>>(),
+        ["0 6 * * *", "0 9 * * MON", "0 10 1 * *"]
+    );
     assert_eq!(project.reports.reports[0].metrics.len(), 5);
     assert_eq!(project.reports.dashboards[0].widgets.len(), 5);
     assert_eq!(project.settings.stages.len(), 2);
@@ -66,56 +111,187 @@ fn the_specs_configuration_loads_clean() {
 
 #[test]
 fn a_misspelt_option_gets_a_suggestion_at_its_place() {
-    let d = diagnostics_for("workflows.yaml", "response_status == 'Interested'", "response_status == 'Intrested'");
+    let d = diagnostics_for(
+        "workflows.yaml",
+        "response_status == 'Interested'",
+        "response_status == 'Intrested'",
+    );
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].file, Path::new("workflows.yaml"));
-    assert_eq!(d[0].loc.line, line_of("workflows.yaml", "response_status == 'Interested'"));
-    assert!(d[0].hint.as_deref().unwrap().starts_with("did you mean \"Interested\"?"), "{}", d[0]);
+    assert_eq!(
+        d[0].loc.line,
+        line_of("workflows.yaml", "response_status == 'Interested'")
+    );
+    assert!(
+        d[0].hint
+            .as_deref()
+            .unwrap()
+            .starts_with("did you mean \"Interested\"?"),
+        "{}",
+        d[0]
+    );
 }
 
 #[test]
 fn unknown_keys_are_reported_with_a_suggestion() {
-    let d = diagnostics_for("properties.yaml", "    description: \"Ideal Customer Profile type\"", "    descripton: \"Ideal Customer Profile type\"");
+    let d = diagnostics_for(
+        "properties.yaml",
+        "    description: \"Ideal Customer Profile type\"",
+        "    descripton: \"Ideal Customer Profile type\"",
+    );
     assert_eq!(d.len(), 1, "{d:?}");
-    assert!(d[0].message.contains("unknown key \"descripton\""), "{}", d[0]);
-    assert!(d[0].hint.as_deref().unwrap().contains("did you mean \"description\""));
+    assert!(
+        d[0].message.contains("unknown key \"descripton\""),
+        "{}",
+        d[0]
+    );
+    assert!(
+        d[0].hint
+            .as_deref()
+            .unwrap()
+            .contains("did you mean \"description\"")
+    );
     assert_eq!(d[0].loc.column, 5);
 }
 
 #[test]
 fn ranges_dropdowns_types_cron_zones_and_templates_are_checked() {
     let cases = [
-        ("properties.yaml", "range: \"1-10\"", "range: \"10-1\"", "minimum above its maximum"),
-        ("properties.yaml", "options: [\"ICP-A\", \"ICP-B\", \"ICP-C\"]", "options: []", "has no options"),
-        ("properties.yaml", "type: \"long_text\"", "type: \"longtext\"", "unknown property type"),
-        ("workflows.yaml", "condition: \"ICP Fit Score >= 7\"", "condition: \"ICP Fit Score >= 'seven'\"", "compared with the string"),
-        ("workflows.yaml", "condition: \"ICP Fit Score >= 7\"", "condition: \"ICP Fitness >= 7\"", "does not parse"),
-        ("workflows.yaml", "{{ contact.company }}", "{{ contact.compny }}", "unknown contact property \"compny\""),
-        ("workflows.yaml", "{{ contact.company }}", "{{ contact.company ", "template"),
-        ("workflows.yaml", "value: \"Outbound\"", "value: \"Outbund\"", "is not allowed"),
-        ("workflows.yaml", "deal_stage: \"New Lead\"", "deal_stage: \"Nu Lead\"", "deal stage"),
-        ("workflows.yaml", "new_status: \"Qualified\"", "new_status: \"Qualifed\"", "not an option"),
-        ("workflows.yaml", "- set_property:", "- set_propety:", "unknown action"),
-        ("schedules.yaml", "cron: \"0 9 * * MON\"", "cron: \"0 25 * * MON\"", "invalid cron expression"),
-        ("schedules.yaml", "time_zone: \"UTC\"", "time_zone: \"Mars/Olympus\"", "unknown time zone"),
-        ("reports.yaml", "- \"Response Rate\"", "- \"Reply Rate\"", "unknown metric"),
-        ("reports.yaml", "- \"Top Performing ICP\"", "- \"Top ICP\"", "unknown widget"),
-        ("scoring.yaml", "\"Interested\": 20", "\"Intrested\": 20", "not an option of Response Status"),
-        ("sync.yaml", "qualification_status: \"Unqualified\"", "qualification_status: \"Maybe\"", "is not allowed"),
-        ("leadflow.yaml", "probability: 0.2", "probability: 2", "probability"),
+        (
+            "properties.yaml",
+            "range: \"1-10\"",
+            "range: \"10-1\"",
+            "minimum above its maximum",
+        ),
+        (
+            "properties.yaml",
+            "options: [\"ICP-A\", \"ICP-B\", \"ICP-C\"]",
+            "options: []",
+            "has no options",
+        ),
+        (
+            "properties.yaml",
+            "type: \"long_text\"",
+            "type: \"longtext\"",
+            "unknown property type",
+        ),
+        (
+            "workflows.yaml",
+            "condition: \"ICP Fit Score >= 7\"",
+            "condition: \"ICP Fit Score >= 'seven'\"",
+            "compared with the string",
+        ),
+        (
+            "workflows.yaml",
+            "condition: \"ICP Fit Score >= 7\"",
+            "condition: \"ICP Fitness >= 7\"",
+            "does not parse",
+        ),
+        (
+            "workflows.yaml",
+            "{{ contact.company }}",
+            "{{ contact.compny }}",
+            "unknown contact property \"compny\"",
+        ),
+        (
+            "workflows.yaml",
+            "{{ contact.company }}",
+            "{{ contact.company ",
+            "template",
+        ),
+        (
+            "workflows.yaml",
+            "value: \"Outbound\"",
+            "value: \"Outbund\"",
+            "is not allowed",
+        ),
+        (
+            "workflows.yaml",
+            "deal_stage: \"New Lead\"",
+            "deal_stage: \"Nu Lead\"",
+            "deal stage",
+        ),
+        (
+            "workflows.yaml",
+            "new_status: \"Qualified\"",
+            "new_status: \"Qualifed\"",
+            "not an option",
+        ),
+        (
+            "workflows.yaml",
+            "- set_property:",
+            "- set_propety:",
+            "unknown action",
+        ),
+        (
+            "schedules.yaml",
+            "cron: \"0 9 * * MON\"",
+            "cron: \"0 25 * * MON\"",
+            "invalid cron expression",
+        ),
+        (
+            "schedules.yaml",
+            "time_zone: \"UTC\"",
+            "time_zone: \"Mars/Olympus\"",
+            "unknown time zone",
+        ),
+        (
+            "reports.yaml",
+            "- \"Response Rate\"",
+            "- \"Reply Rate\"",
+            "unknown metric",
+        ),
+        (
+            "reports.yaml",
+            "- \"Top Performing ICP\"",
+            "- \"Top ICP\"",
+            "unknown widget",
+        ),
+        (
+            "scoring.yaml",
+            "\"Interested\": 20",
+            "\"Intrested\": 20",
+            "not an option of Response Status",
+        ),
+        (
+            "sync.yaml",
+            "qualification_status: \"Unqualified\"",
+            "qualification_status: \"Maybe\"",
+            "is not allowed",
+        ),
+        (
+            "leadflow.yaml",
+            "probability: 0.2",
+            "probability: 2",
+            "probability",
+        ),
     ];
     for (file, from, to, expected) in cases {
         let d = diagnostics_for(file, from, to);
         assert!(!d.is_empty(), "{file}: {to:?} was not reported");
-        assert!(d.iter().any(|x| x.message.contains(expected) || x.hint.as_deref().is_some_and(|h| h.contains(expected))), "{file}: {to:?}: {d:?}");
-        assert!(d.iter().all(|x| x.file == Path::new(file) && x.loc.line > 0), "{d:?}");
+        assert!(
+            d.iter().any(|x| x.message.contains(expected)
+                || x.hint.as_deref().is_some_and(|h| h.contains(expected))),
+            "{file}: {to:?}: {d:?}"
+        );
+        assert!(
+            d.iter()
+                .all(|x| x.file == Path::new(file) && x.loc.line > 0),
+            "{d:?}"
+        );
     }
 }
 
 #[test]
 fn every_problem_is_reported_at_once() {
     let (_, text) = edited("properties.yaml", "range: \"1-10\"", "range: \"10-1\"");
-    let text = text.replacen("options: [\"ICP-A\", \"ICP-B\", \"ICP-C\"]", "options: []", 1).replacen("type: \"date\"", "type: \"day\"", 1);
+    let text = text
+        .replacen(
+            "options: [\"ICP-A\", \"ICP-B\", \"ICP-C\"]",
+            "options: []",
+            1,
+        )
+        .replacen("type: \"date\"", "type: \"day\"", 1);
     let dir = project_with(&[("properties.yaml", &text)]);
     let (_, d) = load(dir.path());
     assert!(d.len() >= 3, "{d:?}");
@@ -132,7 +308,10 @@ fn malformed_yaml_and_missing_files_are_located() {
     let empty = tempfile::tempdir().unwrap();
     let (_, d) = load(empty.path());
     assert_eq!(d.len(), 2, "{d:?}");
-    assert!(d.iter().all(|x| x.hint.as_deref().unwrap().contains("leadflow init")));
+    assert!(
+        d.iter()
+            .all(|x| x.hint.as_deref().unwrap().contains("leadflow init"))
+    );
 
     let dir = project_with(&[]);
     std::fs::write(dir.path().join("reports.yaml"), b"name: \xff\xfe").unwrap();
@@ -156,5 +335,8 @@ fn every_documented_example_loads_clean() {
     assert!(seen >= 2, "the examples are where docs/config.md says");
     let (project, _) = load(&examples.join("custom-workflow"));
     assert_eq!(project.workflows[0].actions.len(), 3);
-    assert_eq!(project.workflows[0].reenrollment, leadflow_config::workflows::Reenrollment::Once);
+    assert_eq!(
+        project.workflows[0].reenrollment,
+        leadflow_config::workflows::Reenrollment::Once
+    );
 }

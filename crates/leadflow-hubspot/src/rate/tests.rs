@@ -46,7 +46,12 @@ async fn search_is_paced_apart_from_the_burst_window() {
 #[tokio::test(start_paused = true)]
 async fn headers_replace_the_configured_window() {
     let g = RateGovernor::new(RateLimits::default());
-    g.observe(&RateHeaders { max: Some(20), interval_ms: Some(1000), remaining: Some(19), ..Default::default() });
+    g.observe(&RateHeaders {
+        max: Some(20),
+        interval_ms: Some(1000),
+        remaining: Some(19),
+        ..Default::default()
+    });
     assert_eq!(g.burst_budget(), (20, Duration::from_secs(1)));
     let mut sent = Vec::new();
     for _ in 0..100 {
@@ -60,7 +65,12 @@ async fn headers_replace_the_configured_window() {
 async fn remaining_zero_holds_the_next_request() {
     let g = RateGovernor::new(RateLimits::default());
     g.acquire(Budget::Standard).await.unwrap();
-    g.observe(&RateHeaders { max: Some(190), interval_ms: Some(10_000), remaining: Some(0), ..Default::default() });
+    g.observe(&RateHeaders {
+        max: Some(190),
+        interval_ms: Some(10_000),
+        remaining: Some(0),
+        ..Default::default()
+    });
     let before = Instant::now();
     g.acquire(Budget::Standard).await.unwrap();
     assert!(Instant::now() - before >= Duration::from_millis(100));
@@ -68,9 +78,10 @@ async fn remaining_zero_holds_the_next_request() {
 
 #[tokio::test]
 async fn daily_budget_stops_with_the_reset_time() {
-    let mut limits = RateLimits::default();
-    limits.daily = Some(2);
-    let g = RateGovernor::new(limits);
+    let g = RateGovernor::new(RateLimits {
+        daily: Some(2),
+        ..RateLimits::default()
+    });
     g.acquire(Budget::Exempt).await.unwrap();
     g.acquire(Budget::Exempt).await.unwrap();
     let err = g.acquire(Budget::Exempt).await.unwrap_err();
@@ -81,7 +92,11 @@ async fn daily_budget_stops_with_the_reset_time() {
 #[test]
 fn daily_remaining_header_is_believed() {
     let g = RateGovernor::new(RateLimits::default());
-    g.observe(&RateHeaders { daily: Some(10), daily_remaining: Some(0), ..Default::default() });
+    g.observe(&RateHeaders {
+        daily: Some(10),
+        daily_remaining: Some(0),
+        ..Default::default()
+    });
     assert!(g.take_daily().is_err());
 }
 

@@ -9,52 +9,133 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::TryStreamExt;
 use leadflow_core::ObjectType;
 use leadflow_hubspot::{
-    AssociationSpec, Client, EnrollmentRequest, Filter, FilterGroup, InlineAssociation, ListOptions, NewAssociation, ObjectId, ObjectInput,
-    ObjectUpdate, Operator, PipelineStageInput, PropertyCreate, PropertyOption, PropertyUpdate, PropertyValues, SearchQuery, association_types,
+    AssociationSpec, Client, EnrollmentRequest, Filter, FilterGroup, InlineAssociation,
+    ListOptions, NewAssociation, ObjectId, ObjectInput, ObjectUpdate, Operator, PipelineStageInput,
+    PropertyCreate, PropertyOption, PropertyUpdate, PropertyValues, SearchQuery, association_types,
 };
 use leadflow_sandbox::{SandboxConfig, SandboxHandle};
 
 use crate::helpers::{client, sandbox};
 
 fn values(pairs: &[(&str, &str)]) -> PropertyValues {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 /// Runs every operation the client offers, successes and typical failures.
 async fn exercise(c: &Client, sb: &SandboxHandle) {
     let contacts = c.objects(ObjectType::Contacts);
-    let listed: Vec<_> = contacts.list(ListOptions { page_size: 50, properties: vec!["email".into()], ..ListOptions::default() }).try_collect().await.unwrap();
+    let listed: Vec<_> = contacts
+        .list(ListOptions {
+            page_size: 50,
+            properties: vec!["email".into()],
+            ..ListOptions::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
     let ids: Vec<String> = listed.iter().map(|r| r.id.clone()).collect();
-    let _ = contacts.list_page(&ListOptions { archived: true, ..ListOptions::default() }, None).await.unwrap();
-    let _ = contacts.get(&ids[0], &["email".into(), "firstname".into()]).await.unwrap();
+    let _ = contacts
+        .list_page(
+            &ListOptions {
+                archived: true,
+                ..ListOptions::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let _ = contacts
+        .get(&ids[0], &["email".into(), "firstname".into()])
+        .await
+        .unwrap();
     let _ = contacts.get("424242424", &[]).await.unwrap();
     let email = listed[0].get("email").unwrap().to_owned();
     let _ = contacts.get_by(Some("email"), &email, &[]).await.unwrap();
     let created = contacts
-        .create(&ObjectInput { properties: values(&[("email", "contract@example.com"), ("firstname", "Con")]), ..ObjectInput::default() })
+        .create(&ObjectInput {
+            properties: values(&[("email", "contract@example.com"), ("firstname", "Con")]),
+            ..ObjectInput::default()
+        })
         .await
         .unwrap();
-    let _ = contacts.create(&ObjectInput { properties: values(&[("email", "contract@example.com")]), ..ObjectInput::default() }).await.unwrap_err();
-    let _ = contacts.create(&ObjectInput { properties: values(&[("nope", "x")]), ..ObjectInput::default() }).await.unwrap_err();
-    contacts.update(&created.id, &values(&[("lastname", "Tract")])).await.unwrap();
+    let _ = contacts
+        .create(&ObjectInput {
+            properties: values(&[("email", "contract@example.com")]),
+            ..ObjectInput::default()
+        })
+        .await
+        .unwrap_err();
+    let _ = contacts
+        .create(&ObjectInput {
+            properties: values(&[("nope", "x")]),
+            ..ObjectInput::default()
+        })
+        .await
+        .unwrap_err();
+    contacts
+        .update(&created.id, &values(&[("lastname", "Tract")]))
+        .await
+        .unwrap();
     let batch = contacts
         .batch_create(vec![
-            ObjectInput { properties: values(&[("email", "b1@example.com")]), object_write_trace_id: Some("1".into()), ..ObjectInput::default() },
-            ObjectInput { properties: values(&[("lifecyclestage", "not-a-stage")]), object_write_trace_id: Some("2".into()), ..ObjectInput::default() },
+            ObjectInput {
+                properties: values(&[("email", "b1@example.com")]),
+                object_write_trace_id: Some("1".into()),
+                ..ObjectInput::default()
+            },
+            ObjectInput {
+                properties: values(&[("lifecyclestage", "not-a-stage")]),
+                object_write_trace_id: Some("2".into()),
+                ..ObjectInput::default()
+            },
         ])
         .await
         .unwrap();
     let b1 = batch.results[0].id.clone();
     contacts
-        .batch_update(vec![ObjectUpdate { id: b1.clone(), id_property: None, properties: values(&[("jobtitle", "CEO")]), object_write_trace_id: None }])
+        .batch_update(vec![ObjectUpdate {
+            id: b1.clone(),
+            id_property: None,
+            properties: values(&[("jobtitle", "CEO")]),
+            object_write_trace_id: None,
+        }])
         .await
         .unwrap();
-    contacts.batch_upsert("email", vec![("b1@example.com".into(), values(&[("city", "Berlin")])), ("b2@example.com".into(), values(&[]))]).await.unwrap();
-    contacts.batch_read(&[ids[1].clone(), "999999999".into()], &["email".into()], None).await.unwrap();
-    contacts.batch_read(&[email.clone()], &["email".into()], Some("email")).await.unwrap();
+    contacts
+        .batch_upsert(
+            "email",
+            vec![
+                ("b1@example.com".into(), values(&[("city", "Berlin")])),
+                ("b2@example.com".into(), values(&[])),
+            ],
+        )
+        .await
+        .unwrap();
+    contacts
+        .batch_read(
+            &[ids[1].clone(), "999999999".into()],
+            &["email".into()],
+            None,
+        )
+        .await
+        .unwrap();
+    contacts
+        .batch_read(
+            std::slice::from_ref(&email),
+            &["email".into()],
+            Some("email"),
+        )
+        .await
+        .unwrap();
     let query = SearchQuery {
         filter_groups: vec![FilterGroup {
-            filters: vec![Filter::new("lifecyclestage", Operator::Eq, "lead"), Filter::among("firstname", Operator::NotIn, vec!["zz".into()])],
+            filters: vec![
+                Filter::new("lifecyclestage", Operator::Eq, "lead"),
+                Filter::among("firstname", Operator::NotIn, vec!["zz".into()]),
+            ],
         }],
         properties: vec!["email".into()],
         page_size: 20,
@@ -64,52 +145,125 @@ async fn exercise(c: &Client, sb: &SandboxHandle) {
     contacts.archive(&created.id).await.unwrap();
     contacts.batch_archive(&[b1]).await.unwrap();
 
-    let companies: Vec<_> = c.objects(ObjectType::Companies).list(ListOptions { page_size: 5, ..ListOptions::default() }).try_collect().await.unwrap();
+    let companies: Vec<_> = c
+        .objects(ObjectType::Companies)
+        .list(ListOptions {
+            page_size: 5,
+            ..ListOptions::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
     let company = companies[0].id.clone();
     let deal = c
         .objects(ObjectType::Deals)
         .create(&ObjectInput {
-            properties: values(&[("dealname", "Contract deal"), ("dealstage", "appointmentscheduled"), ("pipeline", "default"), ("amount", "0")]),
-            associations: vec![InlineAssociation { to: ObjectId::from(ids[0].as_str()), types: vec![AssociationSpec::hubspot(association_types::DEAL_TO_CONTACT)] }],
+            properties: values(&[
+                ("dealname", "Contract deal"),
+                ("dealstage", "appointmentscheduled"),
+                ("pipeline", "default"),
+                ("amount", "0"),
+            ]),
+            associations: vec![InlineAssociation {
+                to: ObjectId::from(ids[0].as_str()),
+                types: vec![AssociationSpec::hubspot(association_types::DEAL_TO_CONTACT)],
+            }],
             object_write_trace_id: None,
         })
         .await
         .unwrap();
-    let _ = c.objects(ObjectType::Deals).create(&ObjectInput { properties: values(&[("dealname", "No stage"), ("dealstage", "nowhere")]), ..ObjectInput::default() }).await.unwrap_err();
+    let _ = c
+        .objects(ObjectType::Deals)
+        .create(&ObjectInput {
+            properties: values(&[("dealname", "No stage"), ("dealstage", "nowhere")]),
+            ..ObjectInput::default()
+        })
+        .await
+        .unwrap_err();
     let task = c
         .objects(ObjectType::Tasks)
         .create(&ObjectInput {
-            properties: values(&[("hs_timestamp", "2026-11-25T09:00:00.000Z"), ("hs_task_subject", "Follow up"), ("hs_task_status", "NOT_STARTED")]),
-            associations: vec![InlineAssociation { to: ObjectId::from(ids[0].as_str()), types: vec![AssociationSpec::hubspot(association_types::TASK_TO_CONTACT)] }],
+            properties: values(&[
+                ("hs_timestamp", "2026-11-25T09:00:00.000Z"),
+                ("hs_task_subject", "Follow up"),
+                ("hs_task_status", "NOT_STARTED"),
+            ]),
+            associations: vec![InlineAssociation {
+                to: ObjectId::from(ids[0].as_str()),
+                types: vec![AssociationSpec::hubspot(association_types::TASK_TO_CONTACT)],
+            }],
             object_write_trace_id: None,
         })
         .await
         .unwrap();
-    let _ = c.objects(ObjectType::Tasks).get(&task.id, &[]).await.unwrap();
+    let _ = c
+        .objects(ObjectType::Tasks)
+        .get(&task.id, &[])
+        .await
+        .unwrap();
 
     let assoc = c.associations(ObjectType::Contacts, ObjectType::Deals);
     let _ = assoc.of(&ids[0]).await.unwrap();
     assoc.associate_default(&ids[1], &deal.id).await.unwrap();
-    assoc.associate(&ids[2], &deal.id, &[AssociationSpec::hubspot(association_types::CONTACT_TO_DEAL)]).await.unwrap();
-    assoc.remove(&ids[2], &deal.id).await.unwrap();
-    assoc.batch_associate_default(&[(ids[3].clone(), deal.id.clone())]).await.unwrap();
     assoc
-        .batch_create(&[NewAssociation { from: ids[4].clone(), to: deal.id.clone(), types: vec![AssociationSpec::hubspot(association_types::CONTACT_TO_DEAL)] }])
+        .associate(
+            &ids[2],
+            &deal.id,
+            &[AssociationSpec::hubspot(association_types::CONTACT_TO_DEAL)],
+        )
         .await
         .unwrap();
-    assoc.batch_read(&[ids[0].clone(), ids[1].clone()]).await.unwrap();
-    assoc.batch_archive(&[(ids[3].clone(), deal.id.clone())]).await.unwrap();
-    c.associations(ObjectType::Deals, ObjectType::Companies).associate_default(&deal.id, &company).await.unwrap();
+    assoc.remove(&ids[2], &deal.id).await.unwrap();
+    assoc
+        .batch_associate_default(&[(ids[3].clone(), deal.id.clone())])
+        .await
+        .unwrap();
+    assoc
+        .batch_create(&[NewAssociation {
+            from: ids[4].clone(),
+            to: deal.id.clone(),
+            types: vec![AssociationSpec::hubspot(association_types::CONTACT_TO_DEAL)],
+        }])
+        .await
+        .unwrap();
+    assoc
+        .batch_read(&[ids[0].clone(), ids[1].clone()])
+        .await
+        .unwrap();
+    assoc
+        .batch_archive(&[(ids[3].clone(), deal.id.clone())])
+        .await
+        .unwrap();
+    c.associations(ObjectType::Deals, ObjectType::Companies)
+        .associate_default(&deal.id, &company)
+        .await
+        .unwrap();
 
     let props = c.properties(ObjectType::Contacts);
     let _ = props.list(false).await.unwrap();
     let _ = props.get("lead_source").await.unwrap();
     let _ = props.get("no_such_property").await.unwrap();
     let _ = props.groups().await.unwrap();
-    props.create_group("outbound_lead_generation", "Outbound lead generation", Some(0)).await.unwrap();
+    props
+        .create_group(
+            "outbound_lead_generation",
+            "Outbound lead generation",
+            Some(0),
+        )
+        .await
+        .unwrap();
     let _ = props.group("outbound_lead_generation").await.unwrap();
-    props.update_group("outbound_lead_generation", Some("Outbound"), None).await.unwrap();
-    let option = |v: &str, i: i32| PropertyOption { label: v.into(), value: v.into(), hidden: false, display_order: Some(i), description: None };
+    props
+        .update_group("outbound_lead_generation", Some("Outbound"), None)
+        .await
+        .unwrap();
+    let option = |v: &str, i: i32| PropertyOption {
+        label: v.into(),
+        value: v.into(),
+        hidden: false,
+        display_order: Some(i),
+        description: None,
+    };
     let icp = PropertyCreate {
         name: "icp_type".into(),
         label: "ICP Type".into(),
@@ -122,7 +276,20 @@ async fn exercise(c: &Client, sb: &SandboxHandle) {
     };
     props.create(&icp).await.unwrap();
     let _ = props.create(&icp).await.unwrap_err();
-    props.update("icp_type", &PropertyUpdate { options: Some(vec![option("ICP-A", 0), option("ICP-B", 1), option("ICP-C", 2)]), ..PropertyUpdate::default() }).await.unwrap();
+    props
+        .update(
+            "icp_type",
+            &PropertyUpdate {
+                options: Some(vec![
+                    option("ICP-A", 0),
+                    option("ICP-B", 1),
+                    option("ICP-C", 2),
+                ]),
+                ..PropertyUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
     let score = PropertyCreate {
         name: "lead_score".into(),
         label: "Lead Score".into(),
@@ -131,26 +298,61 @@ async fn exercise(c: &Client, sb: &SandboxHandle) {
         group_name: "outbound_lead_generation".into(),
         ..PropertyCreate::default()
     };
-    props.batch_create(std::slice::from_ref(&score)).await.unwrap();
-    props.batch_read(&["lead_score".into(), "icp_type".into()]).await.unwrap();
-    props.put_validation_rule("lead_score", "MIN_NUMBER", &["1".into()]).await.unwrap();
+    props
+        .batch_create(std::slice::from_ref(&score))
+        .await
+        .unwrap();
+    props
+        .batch_read(&["lead_score".into(), "icp_type".into()])
+        .await
+        .unwrap();
+    props
+        .put_validation_rule("lead_score", "MIN_NUMBER", &["1".into()])
+        .await
+        .unwrap();
     let _ = props.validation_rules("lead_score").await.unwrap();
-    let temp = PropertyCreate { name: "temp_prop".into(), label: "Temp".into(), type_: "string".into(), field_type: "text".into(), group_name: "outbound_lead_generation".into(), ..PropertyCreate::default() };
+    let temp = PropertyCreate {
+        name: "temp_prop".into(),
+        label: "Temp".into(),
+        type_: "string".into(),
+        field_type: "text".into(),
+        group_name: "outbound_lead_generation".into(),
+        ..PropertyCreate::default()
+    };
     props.create(&temp).await.unwrap();
     props.archive("temp_prop").await.unwrap();
 
     let _ = c.pipelines(ObjectType::Deals).await.unwrap();
     let _ = c.pipeline(ObjectType::Deals, "default").await.unwrap();
-    let stage = PipelineStageInput { label: "New Lead".into(), display_order: 0, metadata: BTreeMap::from([("probability".into(), "0.1".into())]) };
-    c.create_pipeline_stage(ObjectType::Deals, "default", &stage).await.unwrap();
-    let _ = c.create_pipeline(ObjectType::Deals, "Outbound", 1, std::slice::from_ref(&stage)).await.unwrap();
+    let stage = PipelineStageInput {
+        label: "New Lead".into(),
+        display_order: 0,
+        metadata: BTreeMap::from([("probability".into(), "0.1".into())]),
+    };
+    c.create_pipeline_stage(ObjectType::Deals, "default", &stage)
+        .await
+        .unwrap();
+    let _ = c
+        .create_pipeline(
+            ObjectType::Deals,
+            "Outbound",
+            1,
+            std::slice::from_ref(&stage),
+        )
+        .await
+        .unwrap();
 
     let owners: Vec<_> = c.owners().try_collect().await.unwrap();
     let _ = c.owner(&owners[0].id).await.unwrap();
     let user_id = owners[0].user_id.unwrap().to_string();
     let sequences = c.sequences(&user_id).await.unwrap();
     let _ = c.sequence(&sequences[0].id, &user_id).await.unwrap();
-    let request = EnrollmentRequest { contact_id: ids[5].clone(), sequence_id: sequences[0].id.clone(), sender_email: owners[0].email.clone().unwrap(), user_id };
+    let request = EnrollmentRequest {
+        contact_id: ids[5].clone(),
+        sequence_id: sequences[0].id.clone(),
+        sender_email: owners[0].email.clone().unwrap(),
+        user_id,
+    };
     c.enroll(&request).await.unwrap();
     let _ = c.enroll(&request).await.unwrap_err();
     let _ = c.enrollment_of_contact(&ids[5]).await.unwrap();
@@ -165,8 +367,13 @@ async fn exercise(c: &Client, sb: &SandboxHandle) {
     let _ = lists.search("Contract").await.unwrap();
 
     let app_id = 54321;
-    c.put_webhook_settings(app_id, "http://127.0.0.1:9/hook", 10).await.unwrap();
-    let sub = c.subscribe_webhook(app_id, "contact.propertyChange", Some("lifecyclestage")).await.unwrap();
+    c.put_webhook_settings(app_id, "http://127.0.0.1:9/hook", 10)
+        .await
+        .unwrap();
+    let sub = c
+        .subscribe_webhook(app_id, "contact.propertyChange", Some("lifecyclestage"))
+        .await
+        .unwrap();
     let _ = c.webhook_subscriptions(app_id).await.unwrap();
     let id = match &sub.id {
         serde_json::Value::String(s) => s.clone(),
@@ -180,13 +387,20 @@ async fn exercise(c: &Client, sb: &SandboxHandle) {
 async fn client_requests_and_sandbox_responses_follow_hubspots_openapi() {
     let Some(dir) = leadflow_contract::Contract::locate() else {
         if std::env::var("LEADFLOW_REQUIRE_CONTRACT").as_deref() == Ok("1") {
-            panic!("LEADFLOW_REQUIRE_CONTRACT=1 but HubSpot's OpenAPI documents were not found (set LEADFLOW_HUBSPOT_OPENAPI_DIR)");
+            panic!(
+                "LEADFLOW_REQUIRE_CONTRACT=1 but HubSpot's OpenAPI documents were not found (set LEADFLOW_HUBSPOT_OPENAPI_DIR)"
+            );
         }
-        println!("skipped: HubSpot OpenAPI documents not found (set LEADFLOW_HUBSPOT_OPENAPI_DIR); contract tests did not run");
+        println!(
+            "skipped: HubSpot OpenAPI documents not found (set LEADFLOW_HUBSPOT_OPENAPI_DIR); contract tests did not run"
+        );
         return;
     };
     let contract = leadflow_contract::Contract::load(&dir).expect("the OpenAPI documents load");
-    let mut config = SandboxConfig { record_traffic: true, ..SandboxConfig::default() };
+    let mut config = SandboxConfig {
+        record_traffic: true,
+        ..SandboxConfig::default()
+    };
     config.limits.search_per_second = 1000;
     let sb = sandbox(config).await;
     let c = client(&sb.url());
@@ -207,15 +421,33 @@ async fn client_requests_and_sandbox_responses_follow_hubspots_openapi() {
                             problems.push(format!("request  {} {}: {v}", x.method, x.path));
                         }
                     }
-                    Err(e) => problems.push(format!("request  {} {}: not JSON: {e}", x.method, x.path)),
+                    Err(e) => {
+                        problems.push(format!("request  {} {}: not JSON: {e}", x.method, x.path))
+                    }
                 }
             }
         }
         if let Err(v) = contract.validate_response(&x.method, &x.path, x.status, &x.response_body) {
-            problems.push(format!("response {} {} {}: {v}", x.method, x.path, x.status));
+            problems.push(format!(
+                "response {} {} {}: {v}",
+                x.method, x.path, x.status
+            ));
         }
     }
-    println!("contract: validated {} exchanges over {} operations", traffic.len(), operations.len());
-    assert!(traffic.len() > 60, "the scenario exercised {} exchanges", traffic.len());
-    assert!(problems.is_empty(), "{} contract violations:\n{}", problems.len(), problems.join("\n"));
+    println!(
+        "contract: validated {} exchanges over {} operations",
+        traffic.len(),
+        operations.len()
+    );
+    assert!(
+        traffic.len() > 60,
+        "the scenario exercised {} exchanges",
+        traffic.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} contract violations:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -8,25 +8,39 @@ use leadflow_sandbox::{Sandbox, SandboxConfig, SandboxHandle, Seed};
 
 /// A sandbox with no records and generous limits.
 pub(crate) fn empty_config() -> SandboxConfig {
-    let mut config = SandboxConfig { seed: Seed::Empty, ..SandboxConfig::default() };
+    let mut config = SandboxConfig {
+        seed: Seed::Empty,
+        ..SandboxConfig::default()
+    };
     config.limits.search_per_second = 1000;
     config
 }
 
 pub(crate) async fn sandbox(config: SandboxConfig) -> SandboxHandle {
-    Sandbox::spawn(config).await.expect("the sandbox starts on a free port")
+    Sandbox::spawn(config)
+        .await
+        .expect("the sandbox starts on a free port")
 }
 
 /// Retries quickly, so fault tests finish fast.
 pub(crate) fn fast_retry() -> RetryPolicy {
-    RetryPolicy { max_attempts: 4, initial_delay: Duration::from_millis(5), max_delay: Duration::from_millis(50), ..RetryPolicy::default() }
+    RetryPolicy {
+        max_attempts: 4,
+        initial_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(50),
+        ..RetryPolicy::default()
+    }
 }
 
 pub(crate) fn config(url: &str, token: &str) -> ClientConfig {
     let mut c = ClientConfig::new(url, Credentials::Token(Secret::new(token)));
     c.retry = fast_retry();
     c.timeout = Duration::from_secs(5);
-    c.limits = RateLimits { window: Duration::from_millis(200), search_per_second: 100, ..RateLimits::default() };
+    c.limits = RateLimits {
+        window: Duration::from_millis(200),
+        search_per_second: 100,
+        ..RateLimits::default()
+    };
     c
 }
 

@@ -9,7 +9,10 @@ use leadflow_hubspot::{Error, ListOptions, ObjectInput, ObjectUpdate, PropertyVa
 use crate::helpers::{client, empty_config, sandbox, strings};
 
 fn values(pairs: &[(&str, &str)]) -> PropertyValues {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 #[tokio::test]
@@ -17,9 +20,18 @@ async fn listing_streams_every_record_across_pages() {
     let sb = sandbox(empty_config()).await;
     let ids = sb.state().seed_contacts(250, 1);
     let c = client(&sb.url());
-    let pages: Vec<_> = c.objects(ObjectType::Contacts).list_pages(ListOptions::default()).try_collect().await.unwrap();
+    let pages: Vec<_> = c
+        .objects(ObjectType::Contacts)
+        .list_pages(ListOptions::default())
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(pages.len(), 3);
-    let listed: BTreeSet<String> = pages.into_iter().flat_map(|p| p.results).map(|r| r.id).collect();
+    let listed: BTreeSet<String> = pages
+        .into_iter()
+        .flat_map(|p| p.results)
+        .map(|r| r.id)
+        .collect();
     assert_eq!(listed, ids.into_iter().collect::<BTreeSet<_>>());
 }
 
@@ -30,8 +42,19 @@ async fn archived_records_are_listed_apart() {
     let contacts = client(&sb.url()).objects(ObjectType::Contacts);
     contacts.archive(&ids[0]).await.unwrap();
     contacts.batch_archive(&ids[1..3]).await.unwrap();
-    let live: Vec<_> = contacts.list(ListOptions::default()).try_collect().await.unwrap();
-    let archived: Vec<_> = contacts.list(ListOptions { archived: true, ..ListOptions::default() }).try_collect().await.unwrap();
+    let live: Vec<_> = contacts
+        .list(ListOptions::default())
+        .try_collect()
+        .await
+        .unwrap();
+    let archived: Vec<_> = contacts
+        .list(ListOptions {
+            archived: true,
+            ..ListOptions::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(live.len(), 7);
     assert_eq!(archived.len(), 3);
     assert!(archived.iter().all(|r| r.archived));
@@ -43,24 +66,43 @@ async fn create_get_by_email_update() {
     let sb = sandbox(empty_config()).await;
     let contacts = client(&sb.url()).objects(ObjectType::Contacts);
     let created = contacts
-        .create(&ObjectInput { properties: values(&[("email", "ada@example.com"), ("firstname", "Ada")]), ..ObjectInput::default() })
+        .create(&ObjectInput {
+            properties: values(&[("email", "ada@example.com"), ("firstname", "Ada")]),
+            ..ObjectInput::default()
+        })
         .await
         .unwrap();
     assert_eq!(created.get("hs_object_id"), Some(created.id.as_str()));
-    let found = contacts.get_by(Some("email"), "ada@example.com", &strings(&["firstname"])).await.unwrap().unwrap();
+    let found = contacts
+        .get_by(Some("email"), "ada@example.com", &strings(&["firstname"]))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id, created.id);
     assert_eq!(found.get("firstname"), Some("Ada"));
-    let updated = contacts.update(&created.id, &values(&[("lastname", "Lovelace")])).await.unwrap();
+    let updated = contacts
+        .update(&created.id, &values(&[("lastname", "Lovelace")]))
+        .await
+        .unwrap();
     assert_eq!(updated.id, created.id);
-    let again = contacts.get(&created.id, &strings(&["lastname"])).await.unwrap().unwrap();
+    let again = contacts
+        .get(&created.id, &strings(&["lastname"]))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(again.get("lastname"), Some("Lovelace"));
 
     let dup = contacts
-        .create(&ObjectInput { properties: values(&[("email", "ADA@example.com")]), ..ObjectInput::default() })
+        .create(&ObjectInput {
+            properties: values(&[("email", "ADA@example.com")]),
+            ..ObjectInput::default()
+        })
         .await
         .unwrap_err();
     match dup {
-        Error::Api { status: 409, body, .. } => assert_eq!(body.category(), "CONFLICT"),
+        Error::Api {
+            status: 409, body, ..
+        } => assert_eq!(body.category(), "CONFLICT"),
         other => panic!("expected a 409 CONFLICT, got {other:?}"),
     }
 }
@@ -70,7 +112,10 @@ async fn batch_calls_chunk_to_one_hundred_inputs() {
     let sb = sandbox(empty_config()).await;
     let contacts = client(&sb.url()).objects(ObjectType::Contacts);
     let inputs: Vec<ObjectInput> = (0..250)
-        .map(|i| ObjectInput { properties: values(&[("email", &format!("p{i}@example.com"))]), ..ObjectInput::default() })
+        .map(|i| ObjectInput {
+            properties: values(&[("email", &format!("p{i}@example.com"))]),
+            ..ObjectInput::default()
+        })
         .collect();
     sb.state().reset_stats();
     let created = contacts.batch_create(inputs).await.unwrap();
@@ -81,18 +126,35 @@ async fn batch_calls_chunk_to_one_hundred_inputs() {
     let updates: Vec<ObjectUpdate> = created
         .results
         .iter()
-        .map(|r| ObjectUpdate { id: r.id.clone(), id_property: None, properties: values(&[("jobtitle", "CTO")]), object_write_trace_id: None })
+        .map(|r| ObjectUpdate {
+            id: r.id.clone(),
+            id_property: None,
+            properties: values(&[("jobtitle", "CTO")]),
+            object_write_trace_id: None,
+        })
         .collect();
     let updated = contacts.batch_update(updates).await.unwrap();
     assert_eq!(updated.results.len(), 250);
 
-    let mut ids: Vec<String> = created.results.iter().take(5).map(|r| r.id.clone()).collect();
+    let mut ids: Vec<String> = created
+        .results
+        .iter()
+        .take(5)
+        .map(|r| r.id.clone())
+        .collect();
     ids.push("999999999".to_owned());
-    let read = contacts.batch_read(&ids, &strings(&["jobtitle"]), None).await.unwrap();
+    let read = contacts
+        .batch_read(&ids, &strings(&["jobtitle"]), None)
+        .await
+        .unwrap();
     assert_eq!(read.results.len(), 5);
     assert_eq!(read.errors.len(), 1, "the unknown id is reported per input");
     assert_eq!(read.errors[0].category.as_deref(), Some("OBJECT_NOT_FOUND"));
-    assert!(read.results.iter().all(|r| r.get("jobtitle") == Some("CTO")));
+    assert!(
+        read.results
+            .iter()
+            .all(|r| r.get("jobtitle") == Some("CTO"))
+    );
 }
 
 #[tokio::test]
@@ -100,7 +162,14 @@ async fn batch_upsert_by_email_is_idempotent() {
     let sb = sandbox(empty_config()).await;
     let contacts = client(&sb.url()).objects(ObjectType::Contacts);
     let inputs = || -> Vec<(String, PropertyValues)> {
-        (0..120).map(|i| (format!("u{i}@example.com"), values(&[("firstname", &format!("U{i}"))]))).collect()
+        (0..120)
+            .map(|i| {
+                (
+                    format!("u{i}@example.com"),
+                    values(&[("firstname", &format!("U{i}"))]),
+                )
+            })
+            .collect()
     };
     let first = contacts.batch_upsert("email", inputs()).await.unwrap();
     assert_eq!(first.results.len(), 120);
@@ -115,11 +184,22 @@ async fn a_batch_with_a_bad_input_reports_it_and_keeps_the_rest() {
     let sb = sandbox(empty_config()).await;
     let contacts = client(&sb.url()).objects(ObjectType::Contacts);
     let inputs = vec![
-        ObjectInput { properties: values(&[("email", "ok@example.com")]), object_write_trace_id: Some("t1".into()), ..ObjectInput::default() },
-        ObjectInput { properties: values(&[("no_such_property", "x")]), object_write_trace_id: Some("t2".into()), ..ObjectInput::default() },
+        ObjectInput {
+            properties: values(&[("email", "ok@example.com")]),
+            object_write_trace_id: Some("t1".into()),
+            ..ObjectInput::default()
+        },
+        ObjectInput {
+            properties: values(&[("no_such_property", "x")]),
+            object_write_trace_id: Some("t2".into()),
+            ..ObjectInput::default()
+        },
     ];
     let outcome = contacts.batch_create(inputs).await.unwrap();
     assert_eq!(outcome.results.len(), 1);
     assert_eq!(outcome.errors.len(), 1);
-    assert_eq!(outcome.errors[0].context.get("objectWriteTraceId"), Some(&vec!["t2".to_owned()]));
+    assert_eq!(
+        outcome.errors[0].context.get("objectWriteTraceId"),
+        Some(&vec!["t2".to_owned()])
+    );
 }

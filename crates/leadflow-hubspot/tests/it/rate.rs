@@ -29,11 +29,19 @@ async fn paced_requests_never_meet_a_429() {
     let sb = sandbox(cfg).await;
     let ids = sb.state().seed_contacts(10, 1);
     let mut c = config(&sb.url(), "t");
-    c.limits = RateLimits { burst: 20, window: Duration::from_millis(250), ..RateLimits::default() };
+    c.limits = RateLimits {
+        burst: 20,
+        window: Duration::from_millis(250),
+        ..RateLimits::default()
+    };
     let client = Client::new(c).unwrap();
     assert_eq!(hammer(&client, &ids, 120).await, 120);
     let stats = sb.state().stats();
-    assert_eq!(stats.by_status.get(&429).copied().unwrap_or(0), 0, "{stats:?}");
+    assert_eq!(
+        stats.by_status.get(&429).copied().unwrap_or(0),
+        0,
+        "{stats:?}"
+    );
 }
 
 #[tokio::test]
@@ -47,8 +55,18 @@ async fn the_window_is_learnt_from_hubspots_headers() {
     let mut c = config(&sb.url(), "t");
     c.limits = RateLimits::default();
     let client = Client::new(c).unwrap();
-    assert_eq!(hammer(&client, &ids, 80).await, 80, "every call succeeds, 429s included");
-    assert_eq!(client.governor().burst_budget(), (20, Duration::from_millis(250)));
+    assert_eq!(
+        hammer(&client, &ids, 80).await,
+        80,
+        "every call succeeds, 429s included"
+    );
+    assert_eq!(
+        client.governor().burst_budget(),
+        (20, Duration::from_millis(250))
+    );
     let stats = sb.state().stats();
-    assert!(stats.by_status.get(&429).copied().unwrap_or(0) <= 2, "{stats:?}");
+    assert!(
+        stats.by_status.get(&429).copied().unwrap_or(0) <= 2,
+        "{stats:?}"
+    );
 }

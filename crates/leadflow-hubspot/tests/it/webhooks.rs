@@ -34,18 +34,41 @@ async fn deliveries_verify_with_v1_and_v3() {
     let sb = sandbox(config).await;
     let c = client(&sb.url());
     c.put_webhook_settings(app_id, &target, 10).await.unwrap();
-    c.subscribe_webhook(app_id, "contact.creation", None).await.unwrap();
+    c.subscribe_webhook(app_id, "contact.creation", None)
+        .await
+        .unwrap();
     assert_eq!(c.webhook_subscriptions(app_id).await.unwrap().len(), 1);
     c.objects(ObjectType::Contacts)
-        .create(&ObjectInput { properties: PropertyValues::from([("email".to_owned(), "hook@example.com".to_owned())]), ..ObjectInput::default() })
+        .create(&ObjectInput {
+            properties: PropertyValues::from([("email".to_owned(), "hook@example.com".to_owned())]),
+            ..ObjectInput::default()
+        })
         .await
         .unwrap();
 
-    let (headers, body) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("a delivery arrives").unwrap();
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let (headers, body) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a delivery arrives")
+        .unwrap();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
     verify_v1(&secret, &body, &header("x-hubspot-signature")).unwrap();
     let now = jiff::Timestamp::now().as_millisecond();
-    verify_v3(&secret, "POST", &target, &body, &header("x-hubspot-request-timestamp"), &header("x-hubspot-signature-v3"), now).unwrap();
+    verify_v3(
+        &secret,
+        "POST",
+        &target,
+        &body,
+        &header("x-hubspot-request-timestamp"),
+        &header("x-hubspot-signature-v3"),
+        now,
+    )
+    .unwrap();
     let events: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(events[0]["subscriptionType"], "contact.creation");
 }

@@ -1,6 +1,8 @@
 use std::collections::BTreeSet;
 
-use leadflow_hubspot::{Pipeline, PipelineStage, Property, PropertyGroup, PropertyOption, ValidationRule};
+use leadflow_hubspot::{
+    Pipeline, PipelineStage, Property, PropertyGroup, PropertyOption, ValidationRule,
+};
 
 use super::*;
 
@@ -13,7 +15,13 @@ fn project() -> Project {
 }
 
 fn option(v: &str) -> PropertyOption {
-    PropertyOption { label: v.into(), value: v.into(), hidden: false, display_order: None, description: None }
+    PropertyOption {
+        label: v.into(),
+        value: v.into(),
+        hidden: false,
+        display_order: None,
+        description: None,
+    }
 }
 
 /// A fresh portal: HubSpot's properties, the seed's lead_source, the default pipeline.
@@ -22,7 +30,14 @@ fn fresh_portal() -> PortalSnapshot {
     snap.properties.insert(
         ObjectType::Contacts,
         vec![
-            Property { name: "email".into(), type_: "string".into(), field_type: "text".into(), group_name: "contactinformation".into(), hubspot_defined: Some(true), ..Property::default() },
+            Property {
+                name: "email".into(),
+                type_: "string".into(),
+                field_type: "text".into(),
+                group_name: "contactinformation".into(),
+                hubspot_defined: Some(true),
+                ..Property::default()
+            },
             Property {
                 name: "lead_source".into(),
                 label: "Lead Source".into(),
@@ -35,14 +50,33 @@ fn fresh_portal() -> PortalSnapshot {
         ],
     );
     snap.properties.insert(ObjectType::Deals, Vec::new());
-    snap.groups.insert(ObjectType::Contacts, vec![PropertyGroup { name: "contactinformation".into(), label: "Contact information".into(), ..PropertyGroup::default() }]);
+    snap.groups.insert(
+        ObjectType::Contacts,
+        vec![PropertyGroup {
+            name: "contactinformation".into(),
+            label: "Contact information".into(),
+            ..PropertyGroup::default()
+        }],
+    );
     snap.pipelines = vec![Pipeline {
         id: "default".into(),
         label: "Sales Pipeline".into(),
-        stages: vec![PipelineStage { id: "appointmentscheduled".into(), label: "Appointment Scheduled".into(), ..PipelineStage::default() }],
+        stages: vec![PipelineStage {
+            id: "appointmentscheduled".into(),
+            label: "Appointment Scheduled".into(),
+            ..PipelineStage::default()
+        }],
         ..Pipeline::default()
     }];
-    snap.sequences = ["Manual Outreach Follow-up", "Automated Outreach Follow-up", "Not Interested Nurture", "No Response Follow-up"].map(String::from).into_iter().collect::<BTreeSet<_>>();
+    snap.sequences = [
+        "Manual Outreach Follow-up",
+        "Automated Outreach Follow-up",
+        "Not Interested Nurture",
+        "No Response Follow-up",
+    ]
+    .map(String::from)
+    .into_iter()
+    .collect::<BTreeSet<_>>();
     snap.has_sequence_users = true;
     snap
 }
@@ -50,7 +84,14 @@ fn fresh_portal() -> PortalSnapshot {
 /// The portal after a successful apply of `plan`.
 fn applied(mut snap: PortalSnapshot, plan: &Plan) -> PortalSnapshot {
     for (object, name, label) in &plan.groups_to_create {
-        snap.groups.entry(object.parse().unwrap()).or_default().push(PropertyGroup { name: name.clone(), label: label.clone(), ..PropertyGroup::default() });
+        snap.groups
+            .entry(object.parse().unwrap())
+            .or_default()
+            .push(PropertyGroup {
+                name: name.clone(),
+                label: label.clone(),
+                ..PropertyGroup::default()
+            });
     }
     for item in &plan.properties {
         let o = item.object_type.unwrap();
@@ -69,7 +110,13 @@ fn applied(mut snap: PortalSnapshot, plan: &Plan) -> PortalSnapshot {
             });
         }
         if let Some(u) = &item.update {
-            let p = snap.properties.get_mut(&o).unwrap().iter_mut().find(|p| p.name == item.name).unwrap();
+            let p = snap
+                .properties
+                .get_mut(&o)
+                .unwrap()
+                .iter_mut()
+                .find(|p| p.name == item.name)
+                .unwrap();
             if let Some(opts) = &u.options {
                 p.options = opts.clone();
             }
@@ -91,11 +138,19 @@ fn applied(mut snap: PortalSnapshot, plan: &Plan) -> PortalSnapshot {
         snap.rules
             .entry((r.object.parse().unwrap(), r.property.clone()))
             .or_default()
-            .push(ValidationRule { rule_type: r.rule_type.clone(), rule_arguments: vec![r.value.clone()], should_apply_normalization: None });
+            .push(ValidationRule {
+                rule_type: r.rule_type.clone(),
+                rule_arguments: vec![r.value.clone()],
+                should_apply_normalization: None,
+            });
     }
     for s in plan.stages.iter().filter(|s| s.existing_id.is_none()) {
         let id = format!("{}", snap.pipelines[0].stages.len());
-        snap.pipelines[0].stages.push(PipelineStage { id, label: s.label.clone(), ..PipelineStage::default() });
+        snap.pipelines[0].stages.push(PipelineStage {
+            id,
+            label: s.label.clone(),
+            ..PipelineStage::default()
+        });
     }
     snap
 }
@@ -104,15 +159,56 @@ fn applied(mut snap: PortalSnapshot, plan: &Plan) -> PortalSnapshot {
 fn a_fresh_portal_gets_eleven_properties_and_the_lead_source_check() {
     let project = project();
     let plan = plan(&project, &fresh_portal(), false);
-    let contacts: Vec<_> = plan.properties.iter().filter(|p| p.object == "contacts").collect();
-    assert_eq!(contacts.iter().filter(|p| p.action == PropertyAction::Create).count(), 11);
+    let contacts: Vec<_> = plan
+        .properties
+        .iter()
+        .filter(|p| p.object == "contacts")
+        .collect();
+    assert_eq!(
+        contacts
+            .iter()
+            .filter(|p| p.action == PropertyAction::Create)
+            .count(),
+        11
+    );
     let lead_source = contacts.iter().find(|p| p.name == "lead_source").unwrap();
-    assert_eq!(lead_source.action, PropertyAction::Update { changes: vec![Change::OptionsAdded { options: vec!["Outbound".into()] }] });
-    let new_options = lead_source.update.as_ref().unwrap().options.as_ref().unwrap();
-    assert_eq!(new_options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>(), ["Inbound", "Referral", "Outbound"], "nothing is removed");
+    assert_eq!(
+        lead_source.action,
+        PropertyAction::Update {
+            changes: vec![Change::OptionsAdded {
+                options: vec!["Outbound".into()]
+            }]
+        }
+    );
+    let new_options = lead_source
+        .update
+        .as_ref()
+        .unwrap()
+        .options
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        new_options
+            .iter()
+            .map(|o| o.value.as_str())
+            .collect::<Vec<_>>(),
+        ["Inbound", "Referral", "Outbound"],
+        "nothing is removed"
+    );
     assert_eq!(plan.groups_to_create.len(), 2, "contacts and deals groups");
-    assert_eq!(plan.rules.iter().filter(|r| !r.unchanged).count(), 4, "min and max of two ranges");
-    assert_eq!(plan.stages.iter().filter(|s| s.existing_id.is_none()).count(), 2, "New Lead and Discovery");
+    assert_eq!(
+        plan.rules.iter().filter(|r| !r.unchanged).count(),
+        4,
+        "min and max of two ranges"
+    );
+    assert_eq!(
+        plan.stages
+            .iter()
+            .filter(|s| s.existing_id.is_none())
+            .count(),
+        2,
+        "New Lead and Discovery"
+    );
     assert!(plan.sequences.iter().all(|s| s.found));
     assert!(!plan.has_blockers());
     // Groups 2, one batch create per object 2, lead_source 1, rules 4, stages 2.
@@ -125,7 +221,15 @@ fn applying_converges_and_a_second_plan_is_empty() {
     let first = plan(&project, &fresh_portal(), false);
     let after = applied(fresh_portal(), &first);
     let second = plan(&project, &after, false);
-    assert!(second.is_converged(), "{:#?}", second.properties.iter().filter(|p| p.action != PropertyAction::Unchanged).collect::<Vec<_>>());
+    assert!(
+        second.is_converged(),
+        "{:#?}",
+        second
+            .properties
+            .iter()
+            .filter(|p| p.action != PropertyAction::Unchanged)
+            .collect::<Vec<_>>()
+    );
     assert_eq!(second.writes(), 0);
 }
 
@@ -133,17 +237,27 @@ fn applying_converges_and_a_second_plan_is_empty() {
 fn a_type_change_is_a_conflict_that_blocks_apply() {
     let project = project();
     let mut portal = fresh_portal();
-    portal.properties.get_mut(&ObjectType::Contacts).unwrap().push(Property {
-        name: "icp_fit_score".into(),
-        label: "ICP Fit Score".into(),
-        type_: "string".into(),
-        field_type: "text".into(),
-        group_name: "outbound_lead_generation".into(),
-        ..Property::default()
-    });
+    portal
+        .properties
+        .get_mut(&ObjectType::Contacts)
+        .unwrap()
+        .push(Property {
+            name: "icp_fit_score".into(),
+            label: "ICP Fit Score".into(),
+            type_: "string".into(),
+            field_type: "text".into(),
+            group_name: "outbound_lead_generation".into(),
+            ..Property::default()
+        });
     let plan = plan(&project, &portal, false);
-    let item = plan.properties.iter().find(|p| p.name == "icp_fit_score").unwrap();
-    assert!(matches!(&item.action, PropertyAction::Conflict { reason } if reason.contains("string/text")));
+    let item = plan
+        .properties
+        .iter()
+        .find(|p| p.name == "icp_fit_score")
+        .unwrap();
+    assert!(
+        matches!(&item.action, PropertyAction::Conflict { reason } if reason.contains("string/text"))
+    );
     assert!(plan.has_blockers());
 }
 
@@ -158,20 +272,57 @@ fn label_option_and_order_changes_are_updates_and_extras_are_unmanaged() {
         icp.label = "ICP".into();
         icp.options[0].label = "Tier A".into();
         icp.options.push(option("ICP-D"));
-        props.push(Property { name: "old_field".into(), label: "Old".into(), type_: "string".into(), field_type: "text".into(), group_name: "outbound_lead_generation".into(), ..Property::default() });
+        props.push(Property {
+            name: "old_field".into(),
+            label: "Old".into(),
+            type_: "string".into(),
+            field_type: "text".into(),
+            group_name: "outbound_lead_generation".into(),
+            ..Property::default()
+        });
     }
     let plan = plan(&project, &portal, false);
-    let icp = plan.properties.iter().find(|p| p.name == "icp_type").unwrap();
-    let PropertyAction::Update { changes } = &icp.action else { panic!("{icp:?}") };
-    assert!(changes.contains(&Change::Label { from: "ICP".into(), to: "ICP Type".into() }));
-    assert!(changes.iter().any(|c| matches!(c, Change::OptionsRelabelled { .. })));
-    assert!(!changes.iter().any(|c| matches!(c, Change::OptionsRemoved { .. })), "no removal without --prune");
-    assert!(plan.properties.iter().any(|p| p.name == "old_field" && p.action == PropertyAction::Unmanaged));
+    let icp = plan
+        .properties
+        .iter()
+        .find(|p| p.name == "icp_type")
+        .unwrap();
+    let PropertyAction::Update { changes } = &icp.action else {
+        panic!("{icp:?}")
+    };
+    assert!(changes.contains(&Change::Label {
+        from: "ICP".into(),
+        to: "ICP Type".into()
+    }));
+    assert!(
+        changes
+            .iter()
+            .any(|c| matches!(c, Change::OptionsRelabelled { .. }))
+    );
+    assert!(
+        !changes
+            .iter()
+            .any(|c| matches!(c, Change::OptionsRemoved { .. })),
+        "no removal without --prune"
+    );
+    assert!(
+        plan.properties
+            .iter()
+            .any(|p| p.name == "old_field" && p.action == PropertyAction::Unmanaged)
+    );
 
     let pruned = super::plan(&project, &portal, true);
-    let icp = pruned.properties.iter().find(|p| p.name == "icp_type").unwrap();
-    let PropertyAction::Update { changes } = &icp.action else { panic!() };
-    assert!(changes.contains(&Change::OptionsRemoved { options: vec!["ICP-D".into()] }));
+    let icp = pruned
+        .properties
+        .iter()
+        .find(|p| p.name == "icp_type")
+        .unwrap();
+    let PropertyAction::Update { changes } = &icp.action else {
+        panic!()
+    };
+    assert!(changes.contains(&Change::OptionsRemoved {
+        options: vec!["ICP-D".into()]
+    }));
 }
 
 #[test]
@@ -181,23 +332,44 @@ fn missing_sequences_and_pipelines_are_explained() {
     portal.sequences.remove("Not Interested Nurture");
     let p = plan(&project, &portal, false);
     assert_eq!(p.manual_steps.len(), 1);
-    assert!(p.manual_steps[0].contains("\"Not Interested Nurture\""), "{}", p.manual_steps[0]);
+    assert!(
+        p.manual_steps[0].contains("\"Not Interested Nurture\""),
+        "{}",
+        p.manual_steps[0]
+    );
     assert!(p.manual_steps[0].contains("Automation > Sequences"));
-    assert!(!p.has_blockers(), "a missing sequence does not block properties");
+    assert!(
+        !p.has_blockers(),
+        "a missing sequence does not block properties"
+    );
 
     portal.pipelines[0].label = "Renamed".into();
     portal.pipelines[0].id = "other".into();
     let p = plan(&project, &portal, false);
-    assert!(p.blockers.iter().any(|b| b.contains("\"Sales Pipeline\"") && b.contains("Renamed")), "{:?}", p.blockers);
+    assert!(
+        p.blockers
+            .iter()
+            .any(|b| b.contains("\"Sales Pipeline\"") && b.contains("Renamed")),
+        "{:?}",
+        p.blockers
+    );
 }
 
 #[test]
 fn a_missing_existing_property_is_created_with_a_warning() {
     let project = project();
     let mut portal = fresh_portal();
-    portal.properties.get_mut(&ObjectType::Contacts).unwrap().retain(|p| p.name != "lead_source");
+    portal
+        .properties
+        .get_mut(&ObjectType::Contacts)
+        .unwrap()
+        .retain(|p| p.name != "lead_source");
     let p = plan(&project, &portal, false);
-    assert!(p.properties.iter().any(|i| i.name == "lead_source" && i.action == PropertyAction::ExistingMissing));
+    assert!(
+        p.properties
+            .iter()
+            .any(|i| i.name == "lead_source" && i.action == PropertyAction::ExistingMissing)
+    );
     assert_eq!(p.warnings.len(), 1);
 }
 
@@ -212,8 +384,31 @@ fn export_round_trips_through_the_config_loader() {
     std::fs::write(dir.path().join("properties.yaml"), &yaml).unwrap();
     let (exported, diags) = leadflow_config::load(dir.path());
     assert!(diags.is_empty(), "{yaml}\n{diags:?}");
-    let fit = exported.properties.find(ObjectType::Contacts, "icp_fit_score").unwrap();
-    assert_eq!(fit.kind, PropertyKind::Number { min: Some(1.0), max: Some(10.0) });
-    assert_eq!(exported.properties.find(ObjectType::Contacts, "lead_source").unwrap().options().len(), 3);
-    assert!(exported.properties.find(ObjectType::Deals, "leadflow_deal_key").unwrap().unique);
+    let fit = exported
+        .properties
+        .find(ObjectType::Contacts, "icp_fit_score")
+        .unwrap();
+    assert_eq!(
+        fit.kind,
+        PropertyKind::Number {
+            min: Some(1.0),
+            max: Some(10.0)
+        }
+    );
+    assert_eq!(
+        exported
+            .properties
+            .find(ObjectType::Contacts, "lead_source")
+            .unwrap()
+            .options()
+            .len(),
+        3
+    );
+    assert!(
+        exported
+            .properties
+            .find(ObjectType::Deals, "leadflow_deal_key")
+            .unwrap()
+            .unique
+    );
 }

@@ -59,8 +59,21 @@ fn text(v: &Value) -> String {
     }
 }
 
-const OPERATORS: [&str; 13] =
-    ["EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"];
+const OPERATORS: [&str; 13] = [
+    "EQ",
+    "NEQ",
+    "LT",
+    "LTE",
+    "GT",
+    "GTE",
+    "BETWEEN",
+    "IN",
+    "NOT_IN",
+    "HAS_PROPERTY",
+    "NOT_HAS_PROPERTY",
+    "CONTAINS_TOKEN",
+    "NOT_CONTAINS_TOKEN",
+];
 
 /// How a property compares: as numbers, as instants, or as text.
 #[derive(Clone, Copy, PartialEq)]
@@ -95,7 +108,10 @@ fn compare(kind: Kind, a: &str, b: &str) -> Option<Ordering> {
 fn token_match(value: &str, pattern: &str) -> bool {
     let v = value.to_lowercase();
     let p = pattern.to_lowercase();
-    let tokens: Vec<&str> = v.split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '-').filter(|s| !s.is_empty()).collect();
+    let tokens: Vec<&str> = v
+        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '-')
+        .filter(|s| !s.is_empty())
+        .collect();
     let matches = |tok: &str| -> bool {
         match (p.starts_with('*'), p.ends_with('*') && p.len() > 1) {
             (true, true) => tok.contains(p.trim_matches('*')),
@@ -111,20 +127,35 @@ fn matches(data: &Data, t: &str, props: &BTreeMap<String, String>, f: &Filter) -
     let k = kind(data, t, &f.property_name);
     let value = props.get(&f.property_name).filter(|v| !v.is_empty());
     let given = f.value.as_ref().map(text).unwrap_or_default();
-    let eq = |v: &str, g: &str| if k == Kind::Enum { v == g } else { compare(k, v, g) == Some(Ordering::Equal) };
+    let eq = |v: &str, g: &str| {
+        if k == Kind::Enum {
+            v == g
+        } else {
+            compare(k, v, g) == Some(Ordering::Equal)
+        }
+    };
     match f.operator.as_str() {
         "HAS_PROPERTY" => value.is_some(),
         "NOT_HAS_PROPERTY" => value.is_none(),
         "EQ" => value.is_some_and(|v| eq(v, &given)),
         "NEQ" => value.is_none_or(|v| !eq(v, &given)),
         "LT" => value.and_then(|v| compare(k, v, &given)) == Some(Ordering::Less),
-        "LTE" => matches!(value.and_then(|v| compare(k, v, &given)), Some(Ordering::Less | Ordering::Equal)),
+        "LTE" => matches!(
+            value.and_then(|v| compare(k, v, &given)),
+            Some(Ordering::Less | Ordering::Equal)
+        ),
         "GT" => value.and_then(|v| compare(k, v, &given)) == Some(Ordering::Greater),
-        "GTE" => matches!(value.and_then(|v| compare(k, v, &given)), Some(Ordering::Greater | Ordering::Equal)),
+        "GTE" => matches!(
+            value.and_then(|v| compare(k, v, &given)),
+            Some(Ordering::Greater | Ordering::Equal)
+        ),
         "BETWEEN" => {
             let high = f.high_value.as_ref().map(text).unwrap_or_default();
             value.is_some_and(|v| {
-                matches!(compare(k, v, &given), Some(Ordering::Greater | Ordering::Equal)) && matches!(compare(k, v, &high), Some(Ordering::Less | Ordering::Equal))
+                matches!(
+                    compare(k, v, &given),
+                    Some(Ordering::Greater | Ordering::Equal)
+                ) && matches!(compare(k, v, &high), Some(Ordering::Less | Ordering::Equal))
             })
         }
         "IN" => value.is_some_and(|v| f.values.iter().flatten().any(|g| eq(v, &text(g)))),
@@ -149,29 +180,53 @@ fn visible(r: &Record, lag_ms: i64, now: i64) -> Option<&BTreeMap<String, String
     }
 }
 
-pub(crate) async fn search(State(state): State<SandboxState>, Path(raw): Path<String>, body: Bytes) -> ApiResult {
+pub(crate) async fn search(
+    State(state): State<SandboxState>,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let t = object_type(&raw)?;
-    let body: Body = if body.is_empty() { Body::default() } else { parse(&body)? };
+    let body: Body = if body.is_empty() {
+        Body::default()
+    } else {
+        parse(&body)?
+    };
     let limits = &state.0.config.limits;
     if body.filter_groups.len() > 5 {
-        return Err(ApiError::validation(format!("Too many filter groups: {} (at most 5)", body.filter_groups.len())));
+        return Err(ApiError::validation(format!(
+            "Too many filter groups: {} (at most 5)",
+            body.filter_groups.len()
+        )));
     }
     if body.filter_groups.iter().any(|g| g.filters.len() > 6) {
-        return Err(ApiError::validation("Too many filters in a filter group (at most 6)"));
+        return Err(ApiError::validation(
+            "Too many filters in a filter group (at most 6)",
+        ));
     }
     let total_filters: usize = body.filter_groups.iter().map(|g| g.filters.len()).sum();
     if total_filters > 18 {
-        return Err(ApiError::validation(format!("Too many filters: {total_filters} (at most 18 across all groups)")));
+        return Err(ApiError::validation(format!(
+            "Too many filters: {total_filters} (at most 18 across all groups)"
+        )));
     }
     for f in body.filter_groups.iter().flat_map(|g| &g.filters) {
         if !OPERATORS.contains(&f.operator.as_str()) {
-            return Err(ApiError::validation(format!("Unknown operator {:?} on {}", f.operator, f.property_name)));
+            return Err(ApiError::validation(format!(
+                "Unknown operator {:?} on {}",
+                f.operator, f.property_name
+            )));
         }
         if matches!(f.operator.as_str(), "IN" | "NOT_IN") && f.values.is_none() {
-            return Err(ApiError::validation(format!("{} needs values[] on {}", f.operator, f.property_name)));
+            return Err(ApiError::validation(format!(
+                "{} needs values[] on {}",
+                f.operator, f.property_name
+            )));
         }
         if f.operator == "BETWEEN" && (f.value.is_none() || f.high_value.is_none()) {
-            return Err(ApiError::validation(format!("BETWEEN needs value and highValue on {}", f.property_name)));
+            return Err(ApiError::validation(format!(
+                "BETWEEN needs value and highValue on {}",
+                f.property_name
+            )));
         }
     }
     if body.sorts.len() > 1 {
@@ -182,11 +237,16 @@ pub(crate) async fn search(State(state): State<SandboxState>, Path(raw): Path<St
     }
     let limit = body.limit.unwrap_or(10);
     if limit > limits.max_search_page {
-        return Err(ApiError::validation(format!("limit must be at most {}; got {limit}", limits.max_search_page)));
+        return Err(ApiError::validation(format!(
+            "limit must be at most {}; got {limit}",
+            limits.max_search_page
+        )));
     }
     let after: usize = match &body.after {
         None => 0,
-        Some(v) => text(v).parse().map_err(|_| ApiError::validation(format!("after {v} is not a valid cursor")))?,
+        Some(v) => text(v)
+            .parse()
+            .map_err(|_| ApiError::validation(format!("after {v} is not a valid cursor")))?,
     };
     if after + limit > limits.search_result_cap && after > 0 || after >= limits.search_result_cap {
         return Err(ApiError::validation(format!(
@@ -200,23 +260,55 @@ pub(crate) async fn search(State(state): State<SandboxState>, Path(raw): Path<St
             None => (x.clone(), true),
         },
         other => (
-            other["propertyName"].as_str().unwrap_or("hs_object_id").to_owned(),
+            other["propertyName"]
+                .as_str()
+                .unwrap_or("hs_object_id")
+                .to_owned(),
             other["direction"].as_str() != Some("DESCENDING"),
         ),
     });
     let lag = state.0.config.search_index_lag.as_millis() as i64;
     let now = now_ms();
     let data = lock(&state.0.data);
-    let query = body.query.as_ref().map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
-    let searchable: &[&str] = if t == "companies" { &["name", "domain", "website", "phone"] } else { &["email", "firstname", "lastname", "phone", "company", "dealname", "hs_task_subject"] };
+    let query = body
+        .query
+        .as_ref()
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty());
+    let searchable: &[&str] = if t == "companies" {
+        &["name", "domain", "website", "phone"]
+    } else {
+        &[
+            "email",
+            "firstname",
+            "lastname",
+            "phone",
+            "company",
+            "dealname",
+            "hs_task_subject",
+        ]
+    };
     let mut hits: Vec<(&Record, &BTreeMap<String, String>)> = data
         .records
         .get(t)
         .into_iter()
         .flat_map(|m| m.values())
         .filter_map(|r| visible(r, lag, now).map(|p| (r, p)))
-        .filter(|(_, p)| body.filter_groups.is_empty() || body.filter_groups.iter().any(|g| g.filters.iter().all(|f| matches(&data, t, p, f))))
-        .filter(|(_, p)| query.as_ref().is_none_or(|q| searchable.iter().any(|s| p.get(*s).is_some_and(|v| v.to_lowercase().contains(q.as_str())))))
+        .filter(|(_, p)| {
+            body.filter_groups.is_empty()
+                || body
+                    .filter_groups
+                    .iter()
+                    .any(|g| g.filters.iter().all(|f| matches(&data, t, p, f)))
+        })
+        .filter(|(_, p)| {
+            query.as_ref().is_none_or(|q| {
+                searchable.iter().any(|s| {
+                    p.get(*s)
+                        .is_some_and(|v| v.to_lowercase().contains(q.as_str()))
+                })
+            })
+        })
         .collect();
     if let Some((prop, ascending)) = &sort {
         let k = kind(&data, t, prop);

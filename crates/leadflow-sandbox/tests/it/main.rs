@@ -11,7 +11,10 @@ async fn sandbox(config: SandboxConfig) -> SandboxHandle {
 }
 
 fn empty() -> SandboxConfig {
-    let mut c = SandboxConfig { seed: Seed::Empty, ..SandboxConfig::default() };
+    let mut c = SandboxConfig {
+        seed: Seed::Empty,
+        ..SandboxConfig::default()
+    };
     c.limits.search_per_second = 1000;
     c
 }
@@ -21,9 +24,16 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-async fn call(sb: &SandboxHandle, method: &str, path: &str, body: Option<Value>) -> (u16, Value, reqwest::header::HeaderMap) {
+async fn call(
+    sb: &SandboxHandle,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
     let url = format!("{}{path}", sb.url());
-    let mut r = http().request(method.parse().unwrap(), url).bearer_auth("t");
+    let mut r = http()
+        .request(method.parse().unwrap(), url)
+        .bearer_auth("t");
     if let Some(b) = body {
         r = r.json(&b);
     }
@@ -31,44 +41,99 @@ async fn call(sb: &SandboxHandle, method: &str, path: &str, body: Option<Value>)
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let bytes = resp.bytes().await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), headers)
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        headers,
+    )
 }
 
 #[tokio::test]
 async fn no_bearer_token_is_hubspots_401() {
     let sb = sandbox(empty()).await;
-    let resp = http().get(format!("{}/crm/v3/objects/contacts", sb.url())).send().await.unwrap();
+    let resp = http()
+        .get(format!("{}/crm/v3/objects/contacts", sb.url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["category"], "INVALID_AUTHENTICATION");
-    assert!(body["correlationId"].as_str().is_some_and(|c| c.len() == 36));
+    assert!(
+        body["correlationId"]
+            .as_str()
+            .is_some_and(|c| c.len() == 36)
+    );
 }
 
 #[tokio::test]
 async fn malformed_json_and_bad_values_get_validation_errors_not_500s() {
     let sb = sandbox(empty()).await;
-    let resp = http().post(format!("{}/crm/v3/objects/contacts", sb.url())).bearer_auth("t").header("content-type", "application/json").body("{\"properties\": ").send().await.unwrap();
+    let resp = http()
+        .post(format!("{}/crm/v3/objects/contacts", sb.url()))
+        .bearer_auth("t")
+        .header("content-type", "application/json")
+        .body("{\"properties\": ")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["category"], "VALIDATION_ERROR");
 
     let cases = [
-        (json!({"properties": {"nope": "x"}}), "PROPERTY_DOESNT_EXIST"),
-        (json!({"properties": {"email": "a@b.c", "lifecyclestage": "friend"}}), "INVALID_OPTION"),
-        (json!({"properties": {"email": "a@b.c", "hs_object_id": "5"}}), "READ_ONLY_VALUE"),
+        (
+            json!({"properties": {"nope": "x"}}),
+            "PROPERTY_DOESNT_EXIST",
+        ),
+        (
+            json!({"properties": {"email": "a@b.c", "lifecyclestage": "friend"}}),
+            "INVALID_OPTION",
+        ),
+        (
+            json!({"properties": {"email": "a@b.c", "hs_object_id": "5"}}),
+            "READ_ONLY_VALUE",
+        ),
     ];
     for (body, code) in cases {
         let (status, answer, _) = call(&sb, "POST", "/crm/v3/objects/contacts", Some(body)).await;
         assert_eq!(status, 400, "{answer}");
         assert_eq!(answer["errors"][0]["code"], code, "{answer}");
     }
-    let (status, answer, _) = call(&sb, "POST", "/crm/v3/objects/companies", Some(json!({"properties": {"name": "X", "numberofemployees": "1,000"}}))).await;
-    assert_eq!((status, answer["errors"][0]["code"].as_str()), (400, Some("INVALID_DECIMAL")));
-    let (status, answer, _) = call(&sb, "POST", "/crm/v3/objects/tasks", Some(json!({"properties": {"hs_task_subject": "x"}}))).await;
+    let (status, answer, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/companies",
+        Some(json!({"properties": {"name": "X", "numberofemployees": "1,000"}})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["errors"][0]["code"].as_str()),
+        (400, Some("INVALID_DECIMAL"))
+    );
+    let (status, answer, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/tasks",
+        Some(json!({"properties": {"hs_task_subject": "x"}})),
+    )
+    .await;
     assert_eq!(status, 400, "a task needs hs_timestamp: {answer}");
-    let (status, _, _) = call(&sb, "POST", "/crm/v3/objects/deals", Some(json!({"properties": {"dealname": "x", "dealstage": "nowhere"}}))).await;
+    let (status, _, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/deals",
+        Some(json!({"properties": {"dealname": "x", "dealstage": "nowhere"}})),
+    )
+    .await;
     assert_eq!(status, 400);
-    let (status, _, _) = call(&sb, "POST", "/crm/v3/objects/contacts", Some(json!({"properties": {"phone": "1"}}))).await;
+    let (status, _, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts",
+        Some(json!({"properties": {"phone": "1"}})),
+    )
+    .await;
     assert_eq!(status, 400, "a contact needs an email or a name");
 }
 
@@ -79,25 +144,56 @@ async fn dates_must_be_midnight_utc_and_unique_values_are_unique() {
     assert_eq!(s, 201);
     let (s, _, _) = call(&sb, "POST", "/crm/v3/properties/contacts", Some(json!({"name": "key", "label": "Key", "type": "string", "fieldType": "text", "groupName": "contactinformation", "hasUniqueValue": true}))).await;
     assert_eq!(s, 201);
-    let (s, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts", Some(json!({"properties": {"email": "d@x.com", "last_outreach_date": "1764028800001"}}))).await;
-    assert_eq!((s, a["errors"][0]["code"].as_str()), (400, Some("INVALID_DATE")));
+    let (s, a, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts",
+        Some(json!({"properties": {"email": "d@x.com", "last_outreach_date": "1764028800001"}})),
+    )
+    .await;
+    assert_eq!(
+        (s, a["errors"][0]["code"].as_str()),
+        (400, Some("INVALID_DATE"))
+    );
     let (s, _, _) = call(&sb, "POST", "/crm/v3/objects/contacts", Some(json!({"properties": {"email": "d@x.com", "last_outreach_date": "2026-11-24", "key": "k1"}}))).await;
     assert_eq!(s, 201);
-    let (s, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts", Some(json!({"properties": {"email": "e@x.com", "key": "k1"}}))).await;
+    let (s, a, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts",
+        Some(json!({"properties": {"email": "e@x.com", "key": "k1"}})),
+    )
+    .await;
     assert_eq!((s, a["category"].as_str()), (409, Some("CONFLICT")));
     let (s, a, _) = call(&sb, "POST", "/crm/v3/properties/contacts", Some(json!({"name": "bad", "label": "Bad", "type": "number", "fieldType": "textarea", "groupName": "contactinformation"}))).await;
-    assert_eq!((s, a["category"].as_str()), (400, Some("VALIDATION_ERROR")), "type and fieldType must fit");
+    assert_eq!(
+        (s, a["category"].as_str()),
+        (400, Some("VALIDATION_ERROR")),
+        "type and fieldType must fit"
+    );
 }
 
 #[tokio::test]
 async fn batch_and_page_sizes_are_limited() {
     let sb = sandbox(empty()).await;
     let inputs: Vec<Value> = (0..101).map(|i| json!({"id": i.to_string()})).collect();
-    let (s, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts/batch/read", Some(json!({"inputs": inputs, "properties": []}))).await;
+    let (s, a, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts/batch/read",
+        Some(json!({"inputs": inputs, "properties": []})),
+    )
+    .await;
     assert_eq!((s, a["category"].as_str()), (400, Some("VALIDATION_ERROR")));
     let (s, _, _) = call(&sb, "GET", "/crm/v3/objects/contacts?limit=101", None).await;
     assert_eq!(s, 400);
-    let (s, _, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(json!({"limit": 201}))).await;
+    let (s, _, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts/search",
+        Some(json!({"limit": 201})),
+    )
+    .await;
     assert_eq!(s, 400);
 }
 
@@ -107,31 +203,74 @@ async fn search_limits_operators_and_index_lag() {
     config.search_index_lag = Duration::from_secs(3600);
     let sb = sandbox(config).await;
     for i in 0..3 {
-        let (s, _, _) = call(&sb, "POST", "/crm/v3/objects/contacts", Some(json!({"properties": {"email": format!("lag{i}@x.com")}}))).await;
+        let (s, _, _) = call(
+            &sb,
+            "POST",
+            "/crm/v3/objects/contacts",
+            Some(json!({"properties": {"email": format!("lag{i}@x.com")}})),
+        )
+        .await;
         assert_eq!(s, 201);
     }
     // Everything was just written, so the lagging index sees nothing yet.
-    let (s, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(json!({"limit": 10}))).await;
+    let (s, a, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts/search",
+        Some(json!({"limit": 10})),
+    )
+    .await;
     assert_eq!((s, a["total"].as_u64()), (200, Some(0)));
 
     let sb = sandbox(empty()).await;
     let ids = sb.state().seed_contacts(50, 2);
-    let filter = |op: &str, v: &str| json!({"propertyName": "hs_object_id", "operator": op, "value": v});
-    let (_, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(json!({"filterGroups": [{"filters": [filter("GT", &ids[44])]}], "limit": 100}))).await;
+    let filter =
+        |op: &str, v: &str| json!({"propertyName": "hs_object_id", "operator": op, "value": v});
+    let (_, a, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts/search",
+        Some(json!({"filterGroups": [{"filters": [filter("GT", &ids[44])]}], "limit": 100})),
+    )
+    .await;
     assert_eq!(a["total"], 5);
     let (_, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(json!({"filterGroups": [{"filters": [{"propertyName": "hs_object_id", "operator": "BETWEEN", "value": ids[0], "highValue": ids[9]}]}], "limit": 100}))).await;
     assert_eq!(a["total"], 10);
     let (_, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(json!({"filterGroups": [{"filters": [{"propertyName": "hs_object_id", "operator": "IN", "values": [ids[1], ids[2]]}]}, {"filters": [filter("EQ", &ids[3])]}], "limit": 100}))).await;
     assert_eq!(a["total"], 3, "groups are ORed");
     let (_, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(json!({"filterGroups": [{"filters": [{"propertyName": "website", "operator": "NOT_HAS_PROPERTY"}]}], "sorts": ["-hs_object_id"], "limit": 1}))).await;
-    assert_eq!(a["results"][0]["id"].as_str(), ids.last().map(String::as_str), "descending sort");
+    assert_eq!(
+        a["results"][0]["id"].as_str(),
+        ids.last().map(String::as_str),
+        "descending sort"
+    );
     let six: Vec<Value> = (0..7).map(|_| filter("GT", "0")).collect();
-    let (s, _, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(json!({"filterGroups": [{"filters": six}]}))).await;
+    let (s, _, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts/search",
+        Some(json!({"filterGroups": [{"filters": six}]})),
+    )
+    .await;
     assert_eq!(s, 400, "at most 6 filters per group");
-    let groups: Vec<Value> = (0..6).map(|_| json!({"filters": [filter("GT", "0")]})).collect();
-    let (s, _, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(json!({"filterGroups": groups}))).await;
+    let groups: Vec<Value> = (0..6)
+        .map(|_| json!({"filters": [filter("GT", "0")]}))
+        .collect();
+    let (s, _, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts/search",
+        Some(json!({"filterGroups": groups})),
+    )
+    .await;
     assert_eq!(s, 400, "at most 5 groups");
-    let (s, _, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(json!({"after": "10000", "limit": 10}))).await;
+    let (s, _, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts/search",
+        Some(json!({"after": "10000", "limit": 10})),
+    )
+    .await;
     assert_eq!(s, 400, "no paging past 10,000");
 }
 
@@ -144,7 +283,10 @@ async fn the_rolling_window_answers_hubspots_429_with_headers() {
     for remaining in [2, 1, 0] {
         let (s, _, h) = call(&sb, "GET", "/crm/v3/objects/contacts", None).await;
         assert_eq!(s, 200);
-        assert_eq!(h["x-hubspot-ratelimit-remaining"], remaining.to_string().as_str());
+        assert_eq!(
+            h["x-hubspot-ratelimit-remaining"],
+            remaining.to_string().as_str()
+        );
         assert_eq!(h["x-hubspot-ratelimit-max"], "3");
         assert_eq!(h["x-hubspot-ratelimit-interval-milliseconds"], "30000");
     }
@@ -155,9 +297,18 @@ async fn the_rolling_window_answers_hubspots_429_with_headers() {
     assert!(h.contains_key("x-hubspot-correlation-id"));
     assert_eq!(sb.state().stats().rate_limited, 1);
     // Search has its own budget.
-    let (s, _, h) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(json!({}))).await;
+    let (s, _, h) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts/search",
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(s, 200);
-    assert!(!h.contains_key("x-hubspot-ratelimit-remaining"), "search answers carry no rate headers");
+    assert!(
+        !h.contains_key("x-hubspot-ratelimit-remaining"),
+        "search answers carry no rate headers"
+    );
 }
 
 #[tokio::test]
@@ -174,12 +325,27 @@ async fn the_daily_budget_answers_daily_429s() {
 #[tokio::test]
 async fn faults_are_settable_over_http() {
     let sb = sandbox(empty()).await;
-    let resp = http().put(format!("{}/__sandbox/faults", sb.url())).json(&json!({"rate_503": 1.0})).send().await.unwrap();
+    let resp = http()
+        .put(format!("{}/__sandbox/faults", sb.url()))
+        .json(&json!({"rate_503": 1.0}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let (s, a, _) = call(&sb, "GET", "/crm/v3/objects/contacts", None).await;
-    assert_eq!((s, a["category"].as_str()), (503, Some("SERVICE_UNAVAILABLE")));
-    sb.state().set_faults(Faults { rate_reset: 1.0, ..Faults::default() });
-    let broken = http().get(format!("{}/crm/v3/objects/contacts", sb.url())).bearer_auth("t").send().await;
+    assert_eq!(
+        (s, a["category"].as_str()),
+        (503, Some("SERVICE_UNAVAILABLE"))
+    );
+    sb.state().set_faults(Faults {
+        rate_reset: 1.0,
+        ..Faults::default()
+    });
+    let broken = http()
+        .get(format!("{}/crm/v3/objects/contacts", sb.url()))
+        .bearer_auth("t")
+        .send()
+        .await;
     let failed = match broken {
         Err(_) => true,
         Ok(r) => r.bytes().await.is_err(),
@@ -192,10 +358,26 @@ async fn faults_are_settable_over_http() {
 async fn merged_contacts_answer_for_the_primary() {
     let sb = sandbox(empty()).await;
     let ids = sb.state().seed_contacts(2, 3);
-    let (s, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts/merge", Some(json!({"primaryObjectId": ids[0], "objectIdToMerge": ids[1]}))).await;
+    let (s, a, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts/merge",
+        Some(json!({"primaryObjectId": ids[0], "objectIdToMerge": ids[1]})),
+    )
+    .await;
     assert_eq!((s, a["id"].as_str()), (200, Some(ids[0].as_str())));
-    let (s, a, _) = call(&sb, "GET", &format!("/crm/v3/objects/contacts/{}", ids[1]), None).await;
-    assert_eq!((s, a["id"].as_str()), (200, Some(ids[0].as_str())), "the old id leads to the primary record");
+    let (s, a, _) = call(
+        &sb,
+        "GET",
+        &format!("/crm/v3/objects/contacts/{}", ids[1]),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, a["id"].as_str()),
+        (200, Some(ids[0].as_str())),
+        "the old id leads to the primary record"
+    );
     assert_eq!(sb.state().count("contacts"), 1);
 }
 
@@ -213,8 +395,17 @@ async fn a_snapshot_round_trips() {
     assert_eq!(again.state().count("contacts"), 5);
     assert!(again.state().record("contacts", &ids[0]).is_some());
     // Emails are indexed again after loading: a duplicate is still refused.
-    let email = again.state().record("contacts", &ids[0]).unwrap()["properties"]["email"].as_str().unwrap().to_owned();
-    let (s, _, _) = call(&again, "POST", "/crm/v3/objects/contacts", Some(json!({"properties": {"email": email}}))).await;
+    let email = again.state().record("contacts", &ids[0]).unwrap()["properties"]["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _, _) = call(
+        &again,
+        "POST",
+        "/crm/v3/objects/contacts",
+        Some(json!({"properties": {"email": email}})),
+    )
+    .await;
     assert_eq!(s, 409);
 }
 

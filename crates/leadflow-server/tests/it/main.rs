@@ -13,7 +13,9 @@ const URL: &str = "https://leadflow.example.com/webhooks/hubspot";
 
 async fn app() -> (axum::Router, Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
     let mut config = WebhookConfig::new("p", Secret::new(SECRET));
     config.public_url = Some(URL.to_owned());
     config.max_body = 64 * 1024;
@@ -32,7 +34,10 @@ fn signed(body: &str, ts: i64, secret: &str) -> Request<Body> {
     Request::post("/webhooks/hubspot")
         .header("content-type", "application/json")
         .header("x-hubspot-request-timestamp", &ts)
-        .header("x-hubspot-signature-v3", sign_v3(secret, "POST", URL, body.as_bytes(), &ts))
+        .header(
+            "x-hubspot-signature-v3",
+            sign_v3(secret, "POST", URL, body.as_bytes(), &ts),
+        )
         .body(Body::from(body.to_owned()))
         .unwrap()
 }
@@ -45,12 +50,28 @@ fn now() -> i64 {
 async fn a_signed_delivery_is_stored_once() {
     let (app, store, _dir) = app().await;
     let b = body(3);
-    let r = app.clone().oneshot(signed(&b, now(), SECRET)).await.unwrap();
+    let r = app
+        .clone()
+        .oneshot(signed(&b, now(), SECRET))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(store.pending_webhook_events("p", 10).await.unwrap().len(), 3, "stored before the 2xx");
+    assert_eq!(
+        store.pending_webhook_events("p", 10).await.unwrap().len(),
+        3,
+        "stored before the 2xx"
+    );
     let again = app.oneshot(signed(&b, now(), SECRET)).await.unwrap();
-    assert_eq!(again.status(), StatusCode::OK, "a duplicate delivery is acknowledged");
-    assert_eq!(store.pending_webhook_events("p", 10).await.unwrap().len(), 3, "and not stored twice");
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "a duplicate delivery is acknowledged"
+    );
+    assert_eq!(
+        store.pending_webhook_events("p", 10).await.unwrap().len(),
+        3,
+        "and not stored twice"
+    );
 }
 
 #[tokio::test]
@@ -60,7 +81,9 @@ async fn bad_or_stale_signatures_get_401_and_store_nothing() {
     for request in [
         signed(&b, now(), "wrong-secret"),
         signed(&b, now() - 301_000, SECRET),
-        Request::post("/webhooks/hubspot").body(Body::from(b.clone())).unwrap(),
+        Request::post("/webhooks/hubspot")
+            .body(Body::from(b.clone()))
+            .unwrap(),
     ] {
         let r = app.clone().oneshot(request).await.unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -68,8 +91,17 @@ async fn bad_or_stale_signatures_get_401_and_store_nothing() {
     // A body changed after signing.
     let mut tampered = signed(&b, now(), SECRET);
     *tampered.body_mut() = Body::from(b.replace("Interested", "Not Interested"));
-    assert_eq!(app.oneshot(tampered).await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    assert!(store.pending_webhook_events("p", 10).await.unwrap().is_empty());
+    assert_eq!(
+        app.oneshot(tampered).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(
+        store
+            .pending_webhook_events("p", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -83,5 +115,11 @@ async fn malformed_and_oversized_bodies_are_refused() {
     assert!(big.len() > 64 * 1024);
     let r = app.oneshot(signed(&big, now(), SECRET)).await.unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(store.pending_webhook_events("p", 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .pending_webhook_events("p", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

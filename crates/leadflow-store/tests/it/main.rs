@@ -22,17 +22,34 @@ async fn postgres(test: &str) -> Option<Store> {
         if std::env::var("LEADFLOW_REQUIRE_POSTGRES").as_deref() == Ok("1") {
             panic!("LEADFLOW_REQUIRE_POSTGRES=1 but LEADFLOW_TEST_DATABASE_URL is not set");
         }
-        println!("skipped: {test} on PostgreSQL (set LEADFLOW_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test)");
+        println!(
+            "skipped: {test} on PostgreSQL (set LEADFLOW_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test)"
+        );
         return None;
     };
     sqlx::any::install_default_drivers();
     let name = database_name(test);
-    let admin = sqlx::AnyPool::connect(&base).await.expect("the test PostgreSQL answers");
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&admin).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create a test database");
+    let admin = sqlx::AnyPool::connect(&base)
+        .await
+        .expect("the test PostgreSQL answers");
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&admin)
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create a test database");
     admin.close().await;
-    let (prefix, _) = base.rsplit_once('/').expect("a database URL ends in /dbname");
-    Some(Store::connect(&format!("{prefix}/{name}")).await.expect("connect to the test database"))
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .expect("a database URL ends in /dbname");
+    Some(
+        Store::connect(&format!("{prefix}/{name}"))
+            .await
+            .expect("connect to the test database"),
+    )
 }
 
 fn database_name(test: &str) -> String {
@@ -40,9 +57,16 @@ fn database_name(test: &str) -> String {
 }
 
 async fn drop_database(test: &str) {
-    let Ok(base) = std::env::var("LEADFLOW_TEST_DATABASE_URL") else { return };
+    let Ok(base) = std::env::var("LEADFLOW_TEST_DATABASE_URL") else {
+        return;
+    };
     if let Ok(admin) = sqlx::AnyPool::connect(&base).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}", database_name(test)))).execute(&admin).await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {}",
+            database_name(test)
+        )))
+        .execute(&admin)
+        .await;
         admin.close().await;
     }
 }
@@ -66,7 +90,10 @@ where
 fn contact(id: &str, updated_at: i64, props: &[(&str, &str)]) -> StoredRecord {
     StoredRecord {
         id: id.to_owned(),
-        properties: props.iter().map(|(k, v)| ((*k).to_owned(), Some((*v).to_owned()))).collect::<BTreeMap<_, _>>(),
+        properties: props
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Some((*v).to_owned())))
+            .collect::<BTreeMap<_, _>>(),
         created_at: Some(1_000),
         updated_at,
         archived: false,
@@ -77,16 +104,65 @@ fn contact(id: &str, updated_at: i64, props: &[(&str, &str)]) -> StoredRecord {
 async fn replaying_a_page_changes_nothing_and_the_cursor_moves_with_it() {
     on_both("replay", |store| async move {
         let page = vec![
-            contact("1", 10, &[("email", "a@x.com"), ("response_status", "No Response"), ("icp_fit_score", "7")]),
+            contact(
+                "1",
+                10,
+                &[
+                    ("email", "a@x.com"),
+                    ("response_status", "No Response"),
+                    ("icp_fit_score", "7"),
+                ],
+            ),
             contact("2", 11, &[("email", "b@x.com")]),
         ];
-        let first = store.upsert_records("p1", ObjectType::Contacts, &page, "backfill", Some(("contacts.backfill", "11"))).await.unwrap();
+        let first = store
+            .upsert_records(
+                "p1",
+                ObjectType::Contacts,
+                &page,
+                "backfill",
+                Some(("contacts.backfill", "11")),
+            )
+            .await
+            .unwrap();
         assert_eq!((first.inserted, first.updated, first.unchanged), (2, 0, 0));
-        assert_eq!(store.cursor("p1", "contacts.backfill").await.unwrap().as_deref(), Some("11"));
-        let again = store.upsert_records("p1", ObjectType::Contacts, &page, "backfill", Some(("contacts.backfill", "11"))).await.unwrap();
-        assert_eq!((again.inserted, again.updated, again.unchanged, again.events), (0, 0, 2, 0));
-        assert_eq!(store.count("p1", ObjectType::Contacts, false).await.unwrap(), 2);
-        assert_eq!(store.count("p2", ObjectType::Contacts, false).await.unwrap(), 0, "portals are apart");
+        assert_eq!(
+            store
+                .cursor("p1", "contacts.backfill")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("11")
+        );
+        let again = store
+            .upsert_records(
+                "p1",
+                ObjectType::Contacts,
+                &page,
+                "backfill",
+                Some(("contacts.backfill", "11")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.inserted, again.updated, again.unchanged, again.events),
+            (0, 0, 2, 0)
+        );
+        assert_eq!(
+            store
+                .count("p1", ObjectType::Contacts, false)
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .count("p2", ObjectType::Contacts, false)
+                .await
+                .unwrap(),
+            0,
+            "portals are apart"
+        );
     })
     .await;
 }
@@ -94,10 +170,32 @@ async fn replaying_a_page_changes_nothing_and_the_cursor_moves_with_it() {
 #[tokio::test]
 async fn an_older_version_never_overwrites_a_newer_one() {
     on_both("newer_wins", |store| async move {
-        store.upsert_records("p", ObjectType::Contacts, &[contact("1", 20, &[("response_status", "Interested")])], "webhook", None).await.unwrap();
-        let stale = store.upsert_records("p", ObjectType::Contacts, &[contact("1", 10, &[("response_status", "No Response")])], "incremental", None).await.unwrap();
+        store
+            .upsert_records(
+                "p",
+                ObjectType::Contacts,
+                &[contact("1", 20, &[("response_status", "Interested")])],
+                "webhook",
+                None,
+            )
+            .await
+            .unwrap();
+        let stale = store
+            .upsert_records(
+                "p",
+                ObjectType::Contacts,
+                &[contact("1", 10, &[("response_status", "No Response")])],
+                "incremental",
+                None,
+            )
+            .await
+            .unwrap();
         assert_eq!(stale.stale, 1);
-        let r = store.record("p", ObjectType::Contacts, "1").await.unwrap().unwrap();
+        let r = store
+            .record("p", ObjectType::Contacts, "1")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(r.get("response_status"), Some("Interested"));
         assert_eq!(r.updated_at, 20);
     })
@@ -107,29 +205,88 @@ async fn an_older_version_never_overwrites_a_newer_one() {
 #[tokio::test]
 async fn managed_property_changes_are_logged_with_old_and_new_values() {
     on_both("events", |store| async move {
-        store.upsert_records("p", ObjectType::Contacts, &[contact("9", 1, &[("response_status", "No Response"), ("firstname", "Ada")])], "backfill", None).await.unwrap();
         store
-            .upsert_records("p", ObjectType::Contacts, &[contact("9", 2, &[("response_status", "Interested"), ("firstname", "Ada L.")])], "webhook", None)
+            .upsert_records(
+                "p",
+                ObjectType::Contacts,
+                &[contact(
+                    "9",
+                    1,
+                    &[("response_status", "No Response"), ("firstname", "Ada")],
+                )],
+                "backfill",
+                None,
+            )
             .await
             .unwrap();
-        let mut archived = contact("9", 3, &[("response_status", "Interested"), ("firstname", "Ada L.")]);
+        store
+            .upsert_records(
+                "p",
+                ObjectType::Contacts,
+                &[contact(
+                    "9",
+                    2,
+                    &[("response_status", "Interested"), ("firstname", "Ada L.")],
+                )],
+                "webhook",
+                None,
+            )
+            .await
+            .unwrap();
+        let mut archived = contact(
+            "9",
+            3,
+            &[("response_status", "Interested"), ("firstname", "Ada L.")],
+        );
         archived.archived = true;
-        store.upsert_records("p", ObjectType::Contacts, &[archived], "reconcile", None).await.unwrap();
-        let events = store.events_of("p", ObjectType::Contacts, "9").await.unwrap();
-        let summary: Vec<(Option<&str>, Option<&str>, Option<&str>, &str)> =
-            events.iter().map(|e| (e.property.as_deref(), e.old_value.as_deref(), e.new_value.as_deref(), e.source.as_str())).collect();
+        store
+            .upsert_records("p", ObjectType::Contacts, &[archived], "reconcile", None)
+            .await
+            .unwrap();
+        let events = store
+            .events_of("p", ObjectType::Contacts, "9")
+            .await
+            .unwrap();
+        type Row<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, &'a str);
+        let summary: Vec<Row<'_>> = events
+            .iter()
+            .map(|e| {
+                (
+                    e.property.as_deref(),
+                    e.old_value.as_deref(),
+                    e.new_value.as_deref(),
+                    e.source.as_str(),
+                )
+            })
+            .collect();
         assert_eq!(
             summary,
             vec![
                 (None, None, Some("created"), "backfill"),
-                (Some("response_status"), None, Some("No Response"), "backfill"),
-                (Some("response_status"), Some("No Response"), Some("Interested"), "webhook"),
+                (
+                    Some("response_status"),
+                    None,
+                    Some("No Response"),
+                    "backfill"
+                ),
+                (
+                    Some("response_status"),
+                    Some("No Response"),
+                    Some("Interested"),
+                    "webhook"
+                ),
                 (None, None, Some("archived"), "reconcile"),
             ],
             "firstname is not managed, so its change is kept in the record but not logged"
         );
-        assert_eq!(store.count("p", ObjectType::Contacts, true).await.unwrap(), 1);
-        assert_eq!(store.count("p", ObjectType::Contacts, false).await.unwrap(), 0);
+        assert_eq!(
+            store.count("p", ObjectType::Contacts, true).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            store.count("p", ObjectType::Contacts, false).await.unwrap(),
+            0
+        );
     })
     .await;
 }
@@ -138,18 +295,43 @@ async fn managed_property_changes_are_logged_with_old_and_new_values() {
 async fn the_queue_enqueues_once_claims_once_and_reclaims_expired_leases() {
     on_both("queue", |store| async move {
         assert!(store.enqueue("p", "workflow", "k1", "{}", 0).await.unwrap());
-        assert!(!store.enqueue("p", "workflow", "k1", "{}", 0).await.unwrap(), "same key, no second job");
-        assert!(store.enqueue("p", "workflow", "k2", "{}", 500).await.unwrap());
+        assert!(
+            !store.enqueue("p", "workflow", "k1", "{}", 0).await.unwrap(),
+            "same key, no second job"
+        );
+        assert!(
+            store
+                .enqueue("p", "workflow", "k2", "{}", 500)
+                .await
+                .unwrap()
+        );
         let job = store.claim("workflow", 100, 1_000).await.unwrap().unwrap();
         assert_eq!((job.key.as_str(), job.attempts), ("k1", 1));
-        assert!(store.claim("workflow", 100, 1_000).await.unwrap().is_none(), "k1 is leased, k2 is not due");
+        assert!(
+            store.claim("workflow", 100, 1_000).await.unwrap().is_none(),
+            "k1 is leased, k2 is not due"
+        );
         // The worker died: after the lease, the job is claimable again.
-        let again = store.claim("workflow", 1_200, 1_000).await.unwrap().unwrap();
+        let again = store
+            .claim("workflow", 1_200, 1_000)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((again.key.as_str(), again.attempts), ("k1", 2));
         store.complete(again.id).await.unwrap();
-        let k2 = store.claim("workflow", 2_300, 1_000).await.unwrap().unwrap();
+        let k2 = store
+            .claim("workflow", 2_300, 1_000)
+            .await
+            .unwrap()
+            .unwrap();
         store.fail(k2.id, "HubSpot said no", None).await.unwrap();
-        assert!(store.claim("workflow", 10_000, 1_000).await.unwrap().is_none());
+        assert!(
+            store
+                .claim("workflow", 10_000, 1_000)
+                .await
+                .unwrap()
+                .is_none()
+        );
         let counts = store.queue_counts().await.unwrap();
         assert_eq!(counts, vec![("dead".to_owned(), 1), ("done".to_owned(), 1)]);
     })
@@ -175,14 +357,29 @@ async fn webhook_events_are_stored_once_and_read_in_occurrence_order() {
             property_value: Some("Interested".to_owned()),
             payload: "{}".to_owned(),
         };
-        let first = store.store_webhook_events("p", &[event("s:2:20", 20), event("s:1:10", 10)], 100).await.unwrap();
+        let first = store
+            .store_webhook_events("p", &[event("s:2:20", 20), event("s:1:10", 10)], 100)
+            .await
+            .unwrap();
         assert_eq!((first.stored, first.duplicates), (2, 0));
-        let again = store.store_webhook_events("p", &[event("s:1:10", 10)], 101).await.unwrap();
+        let again = store
+            .store_webhook_events("p", &[event("s:1:10", 10)], 101)
+            .await
+            .unwrap();
         assert_eq!((again.stored, again.duplicates), (0, 1));
         let pending = store.pending_webhook_events("p", 10).await.unwrap();
-        assert_eq!(pending.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), ["s:1:10", "s:2:20"]);
-        store.mark_webhook_events_processed("p", &["s:1:10".to_owned()]).await.unwrap();
-        assert_eq!(store.pending_webhook_events("p", 10).await.unwrap().len(), 1);
+        assert_eq!(
+            pending.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+            ["s:1:10", "s:2:20"]
+        );
+        store
+            .mark_webhook_events_processed("p", &["s:1:10".to_owned()])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.pending_webhook_events("p", 10).await.unwrap().len(),
+            1
+        );
     })
     .await;
 }
