@@ -17,7 +17,7 @@ mod export;
 mod plan;
 mod portal;
 
-pub use apply::{ApplyOptions, ApplyReport, apply};
+pub use apply::{ApplyError, ApplyOptions, ApplyReport, apply};
 pub use export::export_yaml;
 pub use plan::{
     Change, Plan, PropertyAction, PropertyItem, RuleItem, SequenceItem, StageItem, plan,

@@ -1,0 +1,274 @@
+//! Properties plan and apply against the sandbox: the spec's acceptance path and its bad
+//! inputs (missing scope, conflict, a failure half-way).
+
+use leadflow_config::Project;
+use leadflow_core::{ObjectType, Secret};
+use leadflow_hubspot::{Client, ClientConfig, Credentials, Error, PropertyCreate, RetryPolicy};
+use leadflow_plan::{ApplyOptions, PropertyAction, apply, fetch, plan};
+use leadflow_sandbox::{Faults, Sandbox, SandboxConfig, SandboxHandle, TokenGrant};
+
+fn project() -> (Project, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    leadflow_config::init(dir.path(), false).unwrap();
+    let (project, diags) = leadflow_config::load(dir.path());
+    assert!(diags.is_empty(), "{diags:?}");
+    (project, dir)
+}
+
+fn client(sb: &SandboxHandle, token: &str) -> Client {
+    let mut c = ClientConfig::new(sb.url(), Credentials::Token(Secret::new(token)));
+    c.retry = RetryPolicy {
+        max_attempts: 1,
+        ..RetryPolicy::default()
+    };
+    Client::new(c).unwrap()
+}
+
+fn writes(sb: &SandboxHandle) -> usize {
+    sb.state()
+        .traffic()
+        .iter()
+        .filter(|x| x.method != "GET")
+        .count()
+}
+
+#[tokio::test]
+async fn plan_apply_plan_converges_and_a_second_apply_writes_nothing() {
+    let (project, _dir) = project();
+    let sb = Sandbox::spawn(SandboxConfig {
+        record_traffic: true,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = client(&sb, "t");
+
+    let first = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    let creates: Vec<&str> = first
+        .properties
+        .iter()
+        .filter(|p| p.object == "contacts" && p.action == PropertyAction::Create)
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(creates.len(), 11, "{creates:?}");
+    let lead_source = first
+        .properties
+        .iter()
+        .find(|p| p.name == "lead_source")
+        .unwrap();
+    assert!(lead_source.existing);
+    assert_eq!(
+        lead_source.action,
+        PropertyAction::Unchanged,
+        "the seed's lead_source has Inbound and Outbound already"
+    );
+    assert!(
+        first.sequences.iter().all(|s| s.found),
+        "the seed has the spec's four sequences"
+    );
+    assert!(first.manual_steps.is_empty());
+    assert_eq!(writes(&sb), 0, "planning only reads");
+
+    let report = apply(&c, &first, ApplyOptions::default()).await.unwrap();
+    assert_eq!(report.writes, first.writes());
+    assert_eq!(
+        report.properties_created.len(),
+        12,
+        "11 contact properties and the deal key"
+    );
+    assert_eq!(
+        report.stages_created,
+        vec!["New Lead".to_owned(), "Discovery".to_owned()]
+    );
+    let fit = c
+        .properties(ObjectType::Contacts)
+        .get("icp_fit_score")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fit.group_name, "outbound_lead_generation");
+    assert_eq!(
+        c.properties(ObjectType::Contacts)
+            .validation_rules("icp_fit_score")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let second = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    assert!(
+        second.is_converged(),
+        "{:?}",
+        second
+            .properties
+            .iter()
+            .filter(|p| p.action != PropertyAction::Unchanged)
+            .collect::<Vec<_>>()
+    );
+    sb.state().clear_traffic();
+    let again = apply(&c, &second, ApplyOptions::default()).await.unwrap();
+    assert_eq!(again.writes, 0);
+    assert_eq!(writes(&sb), 0, "a second apply makes zero write calls");
+}
+
+#[tokio::test]
+async fn missing_lead_source_options_are_added_without_removing_any() {
+    let (project, _dir) = project();
+    let sb = Sandbox::spawn(SandboxConfig::default()).await.unwrap();
+    let c = client(&sb, "t");
+    let update = leadflow_hubspot::PropertyUpdate {
+        options: Some(vec![
+            leadflow_hubspot::PropertyOption {
+                label: "Inbound".into(),
+                value: "Inbound".into(),
+                ..Default::default()
+            },
+            leadflow_hubspot::PropertyOption {
+                label: "Partner".into(),
+                value: "Partner".into(),
+                ..Default::default()
+            },
+        ]),
+        ..Default::default()
+    };
+    c.properties(ObjectType::Contacts)
+        .update("lead_source", &update)
+        .await
+        .unwrap();
+    let p = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    apply(&c, &p, ApplyOptions::default()).await.unwrap();
+    let options: Vec<String> = c
+        .properties(ObjectType::Contacts)
+        .get("lead_source")
+        .await
+        .unwrap()
+        .unwrap()
+        .options
+        .into_iter()
+        .map(|o| o.value)
+        .collect();
+    assert_eq!(options, ["Inbound", "Partner", "Outbound"]);
+}
+
+#[tokio::test]
+async fn a_type_conflict_blocks_apply_and_nothing_is_written() {
+    let (project, _dir) = project();
+    let sb = Sandbox::spawn(SandboxConfig {
+        record_traffic: true,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = client(&sb, "t");
+    c.properties(ObjectType::Contacts)
+        .create(&PropertyCreate {
+            name: "icp_fit_score".into(),
+            label: "ICP Fit Score".into(),
+            type_: "string".into(),
+            field_type: "text".into(),
+            group_name: "contactinformation".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    sb.state().clear_traffic();
+    let p = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    assert!(p.has_blockers());
+    let err = apply(&c, &p, ApplyOptions::default()).await.unwrap_err();
+    assert!(err.to_string().contains("icp_fit_score"), "{err}");
+    assert_eq!(writes(&sb), 0);
+}
+
+#[tokio::test]
+async fn a_token_without_schema_scopes_is_told_which_scope_is_missing() {
+    let (project, _dir) = project();
+    let read_only: Vec<String> = [
+        "crm.objects.contacts.read",
+        "crm.objects.deals.read",
+        "crm.objects.owners.read",
+        "automation.sequences.read",
+    ]
+    .map(String::from)
+    .to_vec();
+    let sb = Sandbox::spawn(SandboxConfig {
+        tokens: vec![TokenGrant {
+            token: "ro".into(),
+            scopes: Some(read_only),
+        }],
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = client(&sb, "ro");
+    let p = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    let err = apply(&c, &p, ApplyOptions::default()).await.unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("crm.schemas.contacts.write"), "{shown}");
+    assert!(shown.contains("0 write calls had succeeded"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_failure_half_way_is_finished_by_applying_again_without_duplicates() {
+    let (project, _dir) = project();
+    let sb = Sandbox::spawn(SandboxConfig::default()).await.unwrap();
+    // Reads are retried (quickly); a create that fails is not, so apply stops half-way.
+    let mut config = ClientConfig::new(sb.url(), Credentials::Token(Secret::new("t")));
+    config.retry = RetryPolicy {
+        max_attempts: 8,
+        initial_delay: std::time::Duration::from_millis(1),
+        max_delay: std::time::Duration::from_millis(5),
+        ..RetryPolicy::default()
+    };
+    let c = Client::new(config).unwrap();
+    let p = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    // HubSpot starts failing: a third of the calls get a 503.
+    sb.state().set_faults(Faults {
+        rate_503: 0.3,
+        ..Faults::default()
+    });
+    let mut attempts = 0;
+    let mut current = p;
+    loop {
+        attempts += 1;
+        match apply(&c, &current, ApplyOptions::default()).await {
+            Ok(_) => break,
+            Err(e) => assert!(matches!(e, leadflow_plan::ApplyError::Failed { .. }), "{e}"),
+        }
+        assert!(attempts < 60, "apply never finished");
+        // Planning reads; with faults on, a read may fail too: retry the plan.
+        current = loop {
+            match fetch(&c, &project).await {
+                Ok(s) => break plan(&project, &s, false),
+                Err(Error::Api { status: 503, .. }) => continue,
+                Err(e) => panic!("{e}"),
+            }
+        };
+    }
+    sb.state().set_faults(Faults::default());
+    let last = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    assert!(last.is_converged());
+    let names: Vec<String> = c
+        .properties(ObjectType::Contacts)
+        .list(false)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(names.len(), unique.len(), "no property exists twice");
+    let stages = c
+        .pipeline(ObjectType::Deals, "default")
+        .await
+        .unwrap()
+        .unwrap()
+        .stages;
+    assert_eq!(
+        stages.iter().filter(|s| s.label == "New Lead").count(),
+        1,
+        "no stage exists twice"
+    );
+}
