@@ -105,26 +105,39 @@ fn compare(kind: Kind, a: &str, b: &str) -> Option<Ordering> {
     }
 }
 
-fn token_match(value: &str, pattern: &str) -> bool {
-    let v = value.to_lowercase();
-    let p = pattern.to_lowercase();
-    let tokens: Vec<&str> = v
-        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '-')
-        .filter(|s| !s.is_empty())
-        .collect();
-    let matches = |tok: &str| -> bool {
-        match (p.starts_with('*'), p.ends_with('*') && p.len() > 1) {
-            (true, true) => tok.contains(p.trim_matches('*')),
-            (true, false) => tok.ends_with(p.trim_start_matches('*')),
-            (false, true) => tok.starts_with(p.trim_end_matches('*')),
-            (false, false) => tok == p,
-        }
-    };
-    tokens.iter().any(|t| matches(t)) || (p.contains(' ') && v.contains(p.trim_matches('*')))
+/// Whether `hay` contains `needle`, ASCII case-insensitively, without allocating.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
-fn matches(data: &Data, t: &str, props: &BTreeMap<String, String>, f: &Filter) -> bool {
-    let k = kind(data, t, &f.property_name);
+/// HubSpot's token match: the value's words against a pattern with `*` wildcards.
+fn token_match(value: &str, pattern: &str) -> bool {
+    let core = pattern.trim_matches('*');
+    let (lead, trail) = (
+        pattern.starts_with('*'),
+        pattern.ends_with('*') && pattern.len() > 1,
+    );
+    if core.contains(' ') {
+        return contains_ci(value, core);
+    }
+    value
+        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '-')
+        .filter(|t| !t.is_empty())
+        .any(|tok| {
+            let (t, c) = (tok.as_bytes(), core.as_bytes());
+            match (lead, trail) {
+                (true, true) => contains_ci(tok, core),
+                (true, false) => {
+                    t.len() >= c.len() && t[t.len() - c.len()..].eq_ignore_ascii_case(c)
+                }
+                (false, true) => t.len() >= c.len() && t[..c.len()].eq_ignore_ascii_case(c),
+                (false, false) => t.eq_ignore_ascii_case(c),
+            }
+        })
+}
+
+fn matches(k: Kind, props: &BTreeMap<String, String>, f: &Filter) -> bool {
     let value = props.get(&f.property_name).filter(|v| !v.is_empty());
     let given = f.value.as_ref().map(text).unwrap_or_default();
     let eq = |v: &str, g: &str| {
@@ -275,6 +288,17 @@ pub(crate) async fn search(
         .as_ref()
         .map(|q| q.trim().to_lowercase())
         .filter(|q| !q.is_empty());
+    // Each filter's comparison kind, looked up once rather than per record.
+    let groups: Vec<Vec<(Kind, &Filter)>> = body
+        .filter_groups
+        .iter()
+        .map(|g| {
+            g.filters
+                .iter()
+                .map(|f| (kind(&data, t, &f.property_name), f))
+                .collect()
+        })
+        .collect();
     let searchable: &[&str] = if t == "companies" {
         &["name", "domain", "website", "phone"]
     } else {
@@ -295,11 +319,10 @@ pub(crate) async fn search(
         .flat_map(|m| m.values())
         .filter_map(|r| visible(r, lag, now).map(|p| (r, p)))
         .filter(|(_, p)| {
-            body.filter_groups.is_empty()
-                || body
-                    .filter_groups
+            groups.is_empty()
+                || groups
                     .iter()
-                    .any(|g| g.filters.iter().all(|f| matches(&data, t, p, f)))
+                    .any(|g| g.iter().all(|(k, f)| matches(*k, p, f)))
         })
         .filter(|(_, p)| {
             query.as_ref().is_none_or(|q| {
@@ -311,17 +334,24 @@ pub(crate) async fn search(
         })
         .collect();
     if let Some((prop, ascending)) = &sort {
-        let k = kind(&data, t, prop);
-        hits.sort_by(|(ra, a), (rb, b)| {
-            let o = match (a.get(prop), b.get(prop)) {
-                (Some(x), Some(y)) => compare(k, x, y).unwrap_or(Ordering::Equal),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => Ordering::Equal,
-            };
-            let o = if *ascending { o } else { o.reverse() };
-            o.then(ra.id.cmp(&rb.id))
-        });
+        if prop == "hs_object_id" {
+            hits.sort_by_key(|(r, _)| r.id);
+            if !*ascending {
+                hits.reverse();
+            }
+        } else {
+            let k = kind(&data, t, prop);
+            hits.sort_by(|(ra, a), (rb, b)| {
+                let o = match (a.get(prop), b.get(prop)) {
+                    (Some(x), Some(y)) => compare(k, x, y).unwrap_or(Ordering::Equal),
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                };
+                let o = if *ascending { o } else { o.reverse() };
+                o.then(ra.id.cmp(&rb.id))
+            });
+        }
     }
     let total = hits.len();
     let page: Vec<Value> = hits
