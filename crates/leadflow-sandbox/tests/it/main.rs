@@ -419,3 +419,46 @@ async fn seeding_is_fast_and_unique() {
     assert_eq!(demo.state().count("contacts"), 300);
     assert_eq!(demo.state().count("deals"), 80);
 }
+
+#[tokio::test]
+async fn a_failed_delivery_is_retried_with_the_next_attempt_number() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let (tx, c) = (tx.clone(), c.clone());
+            async move {
+                // The first delivery fails; HubSpot's rules say it is retried.
+                if c.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                let _ = tx.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut config = empty();
+    config.webhook_retry_base = Duration::from_millis(10);
+    let sb = sandbox(config).await;
+    call(&sb, "PUT", "/webhooks/v3/54321/settings", Some(json!({"targetUrl": target, "throttling": {"maxConcurrentRequests": 10}}))).await;
+    let (s, sub, _) = call(&sb, "POST", "/webhooks/v3/54321/subscriptions", Some(json!({"eventType": "contact.propertyChange", "propertyName": "firstname", "active": true}))).await;
+    assert_eq!(s, 201, "{sub}");
+    let (s, created, _) = call(&sb, "POST", "/crm/v3/objects/contacts", Some(json!({"properties": {"email": "w@x.com"}}))).await;
+    assert_eq!(s, 201);
+    let id = created["id"].as_str().unwrap().to_owned();
+    call(&sb, "PATCH", &format!("/crm/v3/objects/contacts/{id}"), Some(json!({"properties": {"firstname": "Wren"}}))).await;
+    let events = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("the retry arrives").unwrap();
+    assert_eq!(events[0]["subscriptionType"], "contact.propertyChange");
+    assert_eq!(events[0]["propertyName"], "firstname");
+    assert_eq!(events[0]["propertyValue"], "Wren");
+    assert_eq!(events[0]["attemptNumber"], 1);
+    assert_eq!(events.as_array().unwrap().len(), 1, "only the subscribed property, not the creation");
+    assert_eq!(sb.state().stats().webhook_failures, 1);
+}
