@@ -272,3 +272,64 @@ async fn a_failure_half_way_is_finished_by_applying_again_without_duplicates() {
         "no stage exists twice"
     );
 }
+
+#[tokio::test]
+async fn prune_archives_unmanaged_properties_of_the_managed_group_only() {
+    let (project, _dir) = project();
+    let sb = Sandbox::spawn(SandboxConfig::default()).await.unwrap();
+    let c = client(&sb, "t");
+    apply(
+        &c,
+        &plan(&project, &fetch(&c, &project).await.unwrap(), false),
+        ApplyOptions::default(),
+    )
+    .await
+    .unwrap();
+    let stray = PropertyCreate {
+        name: "old_score".into(),
+        label: "Old score".into(),
+        type_: "number".into(),
+        field_type: "number".into(),
+        group_name: "outbound_lead_generation".into(),
+        ..Default::default()
+    };
+    c.properties(ObjectType::Contacts)
+        .create(&stray)
+        .await
+        .unwrap();
+    let p = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    assert!(
+        p.properties
+            .iter()
+            .any(|i| i.name == "old_score" && i.action == PropertyAction::Unmanaged)
+    );
+    apply(&c, &p, ApplyOptions::default()).await.unwrap();
+    assert!(
+        c.properties(ObjectType::Contacts)
+            .get("old_score")
+            .await
+            .unwrap()
+            .is_some(),
+        "kept without --prune"
+    );
+    let report = apply(&c, &p, ApplyOptions { prune: true }).await.unwrap();
+    assert_eq!(
+        report.properties_archived,
+        vec!["contacts.old_score".to_owned()]
+    );
+    assert!(
+        c.properties(ObjectType::Contacts)
+            .get("old_score")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        c.properties(ObjectType::Contacts)
+            .get("lead_source")
+            .await
+            .unwrap()
+            .is_some(),
+        "properties of other groups are never pruned"
+    );
+}

@@ -447,18 +447,43 @@ async fn a_failed_delivery_is_retried_with_the_next_attempt_number() {
     let mut config = empty();
     config.webhook_retry_base = Duration::from_millis(10);
     let sb = sandbox(config).await;
-    call(&sb, "PUT", "/webhooks/v3/54321/settings", Some(json!({"targetUrl": target, "throttling": {"maxConcurrentRequests": 10}}))).await;
+    call(
+        &sb,
+        "PUT",
+        "/webhooks/v3/54321/settings",
+        Some(json!({"targetUrl": target, "throttling": {"maxConcurrentRequests": 10}})),
+    )
+    .await;
     let (s, sub, _) = call(&sb, "POST", "/webhooks/v3/54321/subscriptions", Some(json!({"eventType": "contact.propertyChange", "propertyName": "firstname", "active": true}))).await;
     assert_eq!(s, 201, "{sub}");
-    let (s, created, _) = call(&sb, "POST", "/crm/v3/objects/contacts", Some(json!({"properties": {"email": "w@x.com"}}))).await;
+    let (s, created, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts",
+        Some(json!({"properties": {"email": "w@x.com"}})),
+    )
+    .await;
     assert_eq!(s, 201);
     let id = created["id"].as_str().unwrap().to_owned();
-    call(&sb, "PATCH", &format!("/crm/v3/objects/contacts/{id}"), Some(json!({"properties": {"firstname": "Wren"}}))).await;
-    let events = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("the retry arrives").unwrap();
+    call(
+        &sb,
+        "PATCH",
+        &format!("/crm/v3/objects/contacts/{id}"),
+        Some(json!({"properties": {"firstname": "Wren"}})),
+    )
+    .await;
+    let events = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("the retry arrives")
+        .unwrap();
     assert_eq!(events[0]["subscriptionType"], "contact.propertyChange");
     assert_eq!(events[0]["propertyName"], "firstname");
     assert_eq!(events[0]["propertyValue"], "Wren");
     assert_eq!(events[0]["attemptNumber"], 1);
-    assert_eq!(events.as_array().unwrap().len(), 1, "only the subscribed property, not the creation");
+    assert_eq!(
+        events.as_array().unwrap().len(),
+        1,
+        "only the subscribed property, not the creation"
+    );
     assert_eq!(sb.state().stats().webhook_failures, 1);
 }
