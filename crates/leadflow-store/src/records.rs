@@ -331,6 +331,48 @@ impl Store {
             .ctx("read cursor")
     }
 
+    /// Sets a sync cursor outside a page upsert.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn set_cursor(&self, portal: &str, stream: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sync_cursors (portal, stream, cursor, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (portal, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+        )
+        .bind(portal)
+        .bind(stream)
+        .bind(value)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .ctx("set cursor")?;
+        Ok(())
+    }
+
+    /// Every cursor of a portal: `(stream, value, updated_at)`.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn cursors(&self, portal: &str) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT stream, cursor, updated_at FROM sync_cursors WHERE portal = $1 ORDER BY stream",
+        )
+        .bind(portal)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read cursors")?;
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0).ctx("cursor")?,
+                    r.try_get(1).ctx("cursor")?,
+                    r.try_get(2).ctx("cursor")?,
+                ))
+            })
+            .collect()
+    }
+
     /// The events of one record, oldest first.
     ///
     /// # Errors

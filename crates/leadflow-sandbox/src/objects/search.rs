@@ -179,16 +179,16 @@ fn matches(k: Kind, props: &BTreeMap<String, String>, f: &Filter) -> bool {
     }
 }
 
-/// The version of a record search can see, given the index lag.
-fn visible(r: &Record, lag_ms: i64, now: i64) -> Option<&BTreeMap<String, String>> {
+/// The version of a record search can see, given the index lag, with its time.
+fn visible(r: &Record, lag_ms: i64, now: i64) -> Option<(&BTreeMap<String, String>, i64)> {
     if r.archived || r.merged_into.is_some() {
         return None;
     }
     if lag_ms == 0 || now - r.updated >= lag_ms {
-        return Some(&r.props);
+        return Some((&r.props, r.updated));
     }
     match &r.previous {
-        Some((at, props)) if now - at >= lag_ms => Some(props),
+        Some((at, props)) if now - at >= lag_ms => Some((props, *at)),
         _ => None,
     }
 }
@@ -312,19 +312,19 @@ pub(crate) async fn search(
             "hs_task_subject",
         ]
     };
-    let mut hits: Vec<(&Record, &BTreeMap<String, String>)> = data
+    let mut hits: Vec<(&Record, &BTreeMap<String, String>, i64)> = data
         .records
         .get(t)
         .into_iter()
         .flat_map(|m| m.values())
-        .filter_map(|r| visible(r, lag, now).map(|p| (r, p)))
-        .filter(|(_, p)| {
+        .filter_map(|r| visible(r, lag, now).map(|(p, at)| (r, p, at)))
+        .filter(|(_, p, _)| {
             groups.is_empty()
                 || groups
                     .iter()
                     .any(|g| g.iter().all(|(k, f)| matches(*k, p, f)))
         })
-        .filter(|(_, p)| {
+        .filter(|(_, p, _)| {
             query.as_ref().is_none_or(|q| {
                 searchable.iter().any(|s| {
                     p.get(*s)
@@ -335,13 +335,13 @@ pub(crate) async fn search(
         .collect();
     if let Some((prop, ascending)) = &sort {
         if prop == "hs_object_id" {
-            hits.sort_by_key(|(r, _)| r.id);
+            hits.sort_by_key(|(r, _, _)| r.id);
             if !*ascending {
                 hits.reverse();
             }
         } else {
             let k = kind(&data, t, prop);
-            hits.sort_by(|(ra, a), (rb, b)| {
+            hits.sort_by(|(ra, a, _), (rb, b, _)| {
                 let o = match (a.get(prop), b.get(prop)) {
                     (Some(x), Some(y)) => compare(k, x, y).unwrap_or(Ordering::Equal),
                     (Some(_), None) => Ordering::Less,
@@ -358,9 +358,10 @@ pub(crate) async fn search(
         .iter()
         .skip(after)
         .take(limit)
-        .map(|(r, p)| {
+        .map(|(r, p, at)| {
             let mut shown = (*r).clone();
             shown.props = (*p).clone();
+            shown.updated = *at;
             render(t, &shown, Some(&body.properties), false)
         })
         .collect();
