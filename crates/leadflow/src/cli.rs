@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{bench, config_cmd, demo, portal, properties_cmd, sandbox_cmd};
+use crate::{bench, config_cmd, demo, portal, properties_cmd, sandbox_cmd, sync_cmd};
 
 /// HubSpot outbound lead generation as code: properties, workflows, sync and reports,
 /// tested offline against a local HubSpot sandbox.
@@ -42,6 +42,8 @@ enum Command {
     },
     /// Set up the portal for the playbook. Step 1: contact properties, stages, checks.
     Setup(SetupArgs),
+    /// Keep the local store current: `sync --full` backfills, `sync` fetches changes, `sync status` reports.
+    Sync(sync_cmd::SyncArgs),
     /// Benchmarks of the client and the sandbox (release build recommended).
     Bench(bench::BenchArgs),
 }
@@ -112,6 +114,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("Step 1 of 4: contact properties, deal stages and sequences");
             properties_cmd::apply(args.config.dir, args.portal, args.yes, false).await
         }
+        Command::Sync(args) => sync_cmd::run(args).await,
         Command::Bench(args) => bench::run(args).await,
     }
 }

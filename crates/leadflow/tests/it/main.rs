@@ -222,3 +222,26 @@ fn the_demo_runs_and_summarises() {
     assert!(out.contains("a second enrollment refused: true"), "{out}");
     assert!(Path::new(env!("CARGO_BIN_EXE_leadflow")).exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_full_then_status_then_incremental() {
+    let sb = Sandbox::spawn(SandboxConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("data/leadflow.db").display());
+    let mut env = portal(&sb, "t");
+    env.push(("LEADFLOW_DATABASE_URL".into(), db));
+    let o = run(strings(&["sync", "--full"]), env.clone()).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("contacts: 300 records"), "{}", text(&o));
+    let o = run(strings(&["sync", "status"]), env.clone()).await;
+    let out = text(&o);
+    assert!(out.contains("complete"), "{out}");
+    assert!(out.contains("300"), "{out}");
+    let o = run(strings(&["sync", "--object", "contacts"]), env.clone()).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 new, 0 changed"), "{}", text(&o));
+    let o = run(strings(&["sync", "--object", "tickets"]), env).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("unknown object type"), "{}", text(&o));
+    sb.shutdown().await;
+}
