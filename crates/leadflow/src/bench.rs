@@ -26,9 +26,12 @@ use serde_json::json;
 /// Options of `leadflow bench`.
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Which benchmark to run.
+    /// Which benchmark to run (`all` runs pacing, list and sandbox; `backfill` runs alone).
     #[arg(value_enum, default_value_t = Which::All)]
     which: Which,
+    /// Contacts in the portal for the backfill benchmark.
+    #[arg(long, default_value_t = 200_000)]
+    backfill_contacts: usize,
     /// The rolling window in milliseconds (HubSpot's is 10000; scaled down to finish sooner).
     #[arg(long, default_value_t = 1000)]
     window_ms: u64,
@@ -61,6 +64,7 @@ enum Which {
     Pacing,
     List,
     Sandbox,
+    Backfill,
 }
 
 fn progress(len: u64, what: &str) -> ProgressBar {
@@ -105,6 +109,9 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if matches!(args.which, Which::All | Which::Sandbox) {
         report.insert("sandbox".into(), sandbox_throughput(&args).await?);
+    }
+    if args.which == Which::Backfill {
+        report.insert("backfill".into(), backfill(&args).await?);
     }
     if args.json {
         println!("{}", serde_json::Value::Object(report));
@@ -299,4 +306,63 @@ where
         t.await?;
     }
     Ok(counter.load(std::sync::atomic::Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Peak resident memory of this process, from `/proc/self/status` (Linux), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Backfill from a sandbox in a second process into SQLite, so the peak memory measured
+/// is the sync side's alone.
+async fn backfill(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let exe = std::env::current_exe()?;
+    let mut child = tokio::process::Command::new(exe)
+        .args(["sandbox", "--empty", "--port", &port.to_string(), "--burst", &args.burst.to_string(), "--window-ms", &args.window_ms.to_string()])
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the sandbox process")?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..100 {
+        if http.get(format!("{url}/__sandbox/health")).send().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::ensure!(ready, "the sandbox process did not start");
+    http.post(format!("{url}/__sandbox/seed/contacts?n={}&seed=5", args.backfill_contacts)).send().await?.error_for_status()?;
+    let dir = std::env::temp_dir().join(format!("leadflow-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let store = leadflow_store::Store::connect(&format!("sqlite://{}", dir.join("bench.db").display())).await?;
+    let client = client_for(url, args)?;
+    let opts = leadflow_sync::SyncOptions::new("bench", ["email", "firstname", "lastname", "company", "jobtitle", "lifecyclestage", "hubspot_owner_id"].map(String::from).to_vec());
+    let rss_before = peak_rss_mib();
+    let bar = progress(args.backfill_contacts as u64, "backfill");
+    let start = Instant::now();
+    let report = leadflow_sync::backfill(&client, &store, ObjectType::Contacts, &opts, &|n| bar.inc(n as u64)).await?;
+    let elapsed = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let stored = store.count("bench", ObjectType::Contacts, false).await?;
+    let peak = peak_rss_mib();
+    store.close().await;
+    let _ = child.kill().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let ceiling = f64::from(args.burst) / (args.window_ms as f64 / 1000.0) * 100.0;
+    let rate = report.records as f64 / elapsed;
+    if !args.json {
+        println!("backfill: {} contacts stored in {elapsed:.1} s ({} pages)", stored, report.pages);
+        println!("  {rate:.0} records/s of a {ceiling:.0} records/s ceiling = {:.3} (goal >= 0.9)", rate / ceiling);
+        println!("  peak RSS of the syncing process: {:.0} MiB (before: {:.0} MiB; goal < 150 MB)", peak.unwrap_or(0.0), rss_before.unwrap_or(0.0));
+    }
+    anyhow::ensure!(stored as usize == args.backfill_contacts, "stored {stored} of {} contacts", args.backfill_contacts);
+    Ok(json!({ "contacts": stored, "seconds": elapsed, "records_per_second": rate, "fraction_of_ceiling": rate / ceiling, "peak_rss_mib": peak }))
 }
