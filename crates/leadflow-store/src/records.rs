@@ -113,29 +113,49 @@ impl Store {
     ) -> Result<UpsertOutcome> {
         let mut out = UpsertOutcome::default();
         let observed = now_ms();
-        let mut tx = self.pool.begin().await.ctx("begin")?;
         let t = object_type.api_name();
+        // The last version of each id in the page wins within the page.
+        let mut page: Vec<&StoredRecord> = Vec::new();
         for r in records {
-            let existing = sqlx::query("SELECT properties, updated_at, archived FROM records WHERE portal = $1 AND object_type = $2 AND id = $3")
-                .bind(portal)
-                .bind(t)
-                .bind(&r.id)
-                .fetch_optional(&mut *tx)
-                .await
-                .ctx("read record")?;
-            let old: Option<(BTreeMap<String, Option<String>>, i64, bool)> = match existing {
-                None => None,
-                Some(row) => {
-                    let json: String = row.try_get(0).ctx("read properties")?;
-                    let props = serde_json::from_str(&json).map_err(|source| Error::Corrupt {
-                        what: "record properties",
-                        source,
-                    })?;
-                    let archived: i32 = row.try_get(2).ctx("read archived")?;
-                    Some((props, row.try_get(1).ctx("read updated_at")?, archived != 0))
-                }
-            };
-            if let Some((props, updated_at, archived)) = &old {
+            match page.iter_mut().find(|p| p.id == r.id) {
+                Some(p) if r.updated_at >= p.updated_at => *p = r,
+                Some(_) => out.stale += 1,
+                None => page.push(r),
+            }
+        }
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        // One read for the whole page.
+        let mut existing: BTreeMap<String, (BTreeMap<String, Option<String>>, i64, bool)> =
+            BTreeMap::new();
+        for chunk in page.chunks(500) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT id, properties, updated_at, archived FROM records WHERE portal = $1 AND object_type = $2 AND id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(portal).bind(t);
+            for r in chunk {
+                q = q.bind(&r.id);
+            }
+            for row in q.fetch_all(&mut *tx).await.ctx("read records")? {
+                let json: String = row.try_get(1).ctx("read properties")?;
+                let props = serde_json::from_str(&json).map_err(|source| Error::Corrupt {
+                    what: "record properties",
+                    source,
+                })?;
+                let archived: i32 = row.try_get(3).ctx("read archived")?;
+                existing.insert(
+                    row.try_get(0).ctx("read id")?,
+                    (props, row.try_get(2).ctx("read updated_at")?, archived != 0),
+                );
+            }
+        }
+        let mut writes: Vec<&StoredRecord> = Vec::new();
+        let mut events: Vec<(&str, Option<&str>, Option<String>, Option<String>, i64)> = Vec::new();
+        for r in page {
+            let old = existing.get(&r.id);
+            if let Some((props, updated_at, archived)) = old {
                 if *updated_at > r.updated_at {
                     out.stale += 1;
                     continue;
@@ -145,10 +165,6 @@ impl Store {
                     continue;
                 }
             }
-            let json = serde_json::to_string(&r.properties).map_err(|source| Error::Corrupt {
-                what: "record properties",
-                source,
-            })?;
             let value = |name: &str| {
                 r.properties
                     .get(name)
@@ -157,50 +173,13 @@ impl Store {
                     .filter(|v| !v.is_empty())
             };
             let num = |name: &str| value(name).and_then(|v| v.parse::<f64>().ok());
-            sqlx::query(
-                "INSERT INTO records (portal, object_type, id, properties, created_at, updated_at, archived, archived_at, \
-                 email, lead_source, icp_type, icp_fit_score, lead_score, response_status, qualification_status, campaign_tag, \
-                 session_id, message_strategy, last_outreach_date, last_activity_date, owner_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
-                 ON CONFLICT (portal, object_type, id) DO UPDATE SET properties = excluded.properties, created_at = excluded.created_at, \
-                 updated_at = excluded.updated_at, archived = excluded.archived, archived_at = excluded.archived_at, email = excluded.email, \
-                 lead_source = excluded.lead_source, icp_type = excluded.icp_type, icp_fit_score = excluded.icp_fit_score, \
-                 lead_score = excluded.lead_score, response_status = excluded.response_status, qualification_status = excluded.qualification_status, \
-                 campaign_tag = excluded.campaign_tag, session_id = excluded.session_id, message_strategy = excluded.message_strategy, \
-                 last_outreach_date = excluded.last_outreach_date, last_activity_date = excluded.last_activity_date, owner_id = excluded.owner_id",
-            )
-            .bind(portal)
-            .bind(t)
-            .bind(&r.id)
-            .bind(&json)
-            .bind(r.created_at)
-            .bind(r.updated_at)
-            .bind(i32::from(r.archived))
-            .bind(r.archived.then_some(r.updated_at))
-            .bind(value("email"))
-            .bind(value("lead_source"))
-            .bind(value("icp_type"))
-            .bind(num("icp_fit_score"))
-            .bind(num("lead_score"))
-            .bind(value("response_status"))
-            .bind(value("qualification_status"))
-            .bind(value("campaign_tag"))
-            .bind(value("session_id"))
-            .bind(value("message_strategy"))
-            .bind(value("last_outreach_date"))
-            .bind(value("last_activity_date"))
-            .bind(value("hubspot_owner_id"))
-            .execute(&mut *tx)
-            .await
-            .ctx("write record")?;
-            let mut events: Vec<(Option<&str>, Option<String>, Option<String>)> = Vec::new();
-            match &old {
+            match old {
                 None => {
                     out.inserted += 1;
-                    events.push((None, None, Some("created".to_owned())));
+                    events.push((&r.id, None, None, Some("created".to_owned()), r.updated_at));
                     for (name, _) in MANAGED_COLUMNS {
                         if let Some(v) = value(name) {
-                            events.push((Some(name), None, Some(v)));
+                            events.push((&r.id, Some(name), None, Some(v), r.updated_at));
                         }
                     }
                 }
@@ -211,41 +190,124 @@ impl Store {
                         let after = value(name);
                         let same = before == after
                             || (NUMERIC.contains(&name)
+                                && after.is_some()
                                 && before.as_deref().and_then(|b| b.parse::<f64>().ok())
-                                    == num(name)
-                                && after.is_some());
+                                    == num(name));
                         if !same {
-                            events.push((Some(name), before, after));
+                            events.push((&r.id, Some(name), before, after, r.updated_at));
                         }
                     }
                     if r.archived != *was_archived {
                         events.push((
+                            &r.id,
                             None,
                             None,
                             Some(if r.archived { "archived" } else { "restored" }.to_owned()),
+                            r.updated_at,
                         ));
                     }
                 }
             }
-            for (property, old_value, new_value) in events {
-                sqlx::query(
-                    "INSERT INTO events (portal, object_type, object_id, source, occurred_at, observed_at, property, old_value, new_value) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(portal)
-                .bind(t)
-                .bind(&r.id)
-                .bind(source)
-                .bind(r.updated_at)
-                .bind(observed)
-                .bind(property)
-                .bind(old_value)
-                .bind(new_value)
-                .execute(&mut *tx)
-                .await
-                .ctx("append event")?;
-                out.events += 1;
+            writes.push(r);
+        }
+        // One statement per 100 records.
+        for chunk in writes.chunks(100) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let base = i * 21;
+                    format!(
+                        "({})",
+                        (1..=21)
+                            .map(|k| format!("${}", base + k))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO records (portal, object_type, id, properties, created_at, updated_at, archived, archived_at, \
+                 email, lead_source, icp_type, icp_fit_score, lead_score, response_status, qualification_status, campaign_tag, \
+                 session_id, message_strategy, last_outreach_date, last_activity_date, owner_id) VALUES {} \
+                 ON CONFLICT (portal, object_type, id) DO UPDATE SET properties = excluded.properties, created_at = excluded.created_at, \
+                 updated_at = excluded.updated_at, archived = excluded.archived, archived_at = excluded.archived_at, email = excluded.email, \
+                 lead_source = excluded.lead_source, icp_type = excluded.icp_type, icp_fit_score = excluded.icp_fit_score, \
+                 lead_score = excluded.lead_score, response_status = excluded.response_status, qualification_status = excluded.qualification_status, \
+                 campaign_tag = excluded.campaign_tag, session_id = excluded.session_id, message_strategy = excluded.message_strategy, \
+                 last_outreach_date = excluded.last_outreach_date, last_activity_date = excluded.last_activity_date, owner_id = excluded.owner_id",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                let json =
+                    serde_json::to_string(&r.properties).map_err(|source| Error::Corrupt {
+                        what: "record properties",
+                        source,
+                    })?;
+                let value = |name: &str| {
+                    r.properties
+                        .get(name)
+                        .cloned()
+                        .flatten()
+                        .filter(|v| !v.is_empty())
+                };
+                let num = |name: &str| value(name).and_then(|v| v.parse::<f64>().ok());
+                q = q
+                    .bind(portal)
+                    .bind(t)
+                    .bind(&r.id)
+                    .bind(json)
+                    .bind(r.created_at)
+                    .bind(r.updated_at)
+                    .bind(i32::from(r.archived))
+                    .bind(r.archived.then_some(r.updated_at))
+                    .bind(value("email"))
+                    .bind(value("lead_source"))
+                    .bind(value("icp_type"))
+                    .bind(num("icp_fit_score"))
+                    .bind(num("lead_score"))
+                    .bind(value("response_status"))
+                    .bind(value("qualification_status"))
+                    .bind(value("campaign_tag"))
+                    .bind(value("session_id"))
+                    .bind(value("message_strategy"))
+                    .bind(value("last_outreach_date"))
+                    .bind(value("last_activity_date"))
+                    .bind(value("hubspot_owner_id"));
             }
+            q.execute(&mut *tx).await.ctx("write records")?;
+        }
+        for chunk in events.chunks(300) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let base = i * 9;
+                    format!(
+                        "({})",
+                        (1..=9)
+                            .map(|k| format!("${}", base + k))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO events (portal, object_type, object_id, source, occurred_at, observed_at, property, old_value, new_value) VALUES {}",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (id, property, old_value, new_value, at) in chunk {
+                q = q
+                    .bind(portal)
+                    .bind(t)
+                    .bind(*id)
+                    .bind(source)
+                    .bind(*at)
+                    .bind(observed)
+                    .bind(*property)
+                    .bind(old_value.clone())
+                    .bind(new_value.clone());
+            }
+            q.execute(&mut *tx).await.ctx("append events")?;
+            out.events += chunk.len();
         }
         if let Some((stream, value)) = cursor {
             sqlx::query(

@@ -166,38 +166,55 @@ async fn list_into_store(
         archived,
         page_size: 100,
     };
+    let source = if archived {
+        "backfill-archived"
+    } else {
+        "backfill"
+    };
+    // While page N is written, page N+1 is fetched; writes stay in order, each with its cursor.
+    let mut pending: Option<(Vec<StoredRecord>, String)> = None;
+    let mut fetched = 0usize;
     loop {
-        if opts.max_pages.is_some_and(|m| report.pages >= m) {
-            return Ok(false);
+        let limit_reached = opts.max_pages.is_some_and(|m| fetched >= m);
+        let done = pending.as_ref().is_some_and(|(_, c)| c == DONE);
+        let fetch = async {
+            if limit_reached || done {
+                Ok(None)
+            } else {
+                objects.list_page(&list, after.as_deref()).await.map(Some)
+            }
+        };
+        let write = async {
+            match pending.take() {
+                Some((records, cursor)) => store
+                    .upsert_records(
+                        &opts.portal,
+                        t,
+                        &records,
+                        source,
+                        Some((&cursor_stream, &cursor)),
+                    )
+                    .await
+                    .map(|o| Some((o, records.len()))),
+                None => Ok(None),
+            }
+        };
+        let (page, written) = futures::join!(fetch, write);
+        if let Some((outcome, n)) = written.map_err(st)? {
+            report.add(&outcome, n);
+            progress(n);
         }
-        let page = objects
-            .list_page(&list, after.as_deref())
-            .await
-            .map_err(hs)?;
+        if done {
+            return Ok(true);
+        }
+        let Some(page) = page.map_err(hs)? else {
+            return Ok(false);
+        };
+        fetched += 1;
         let next = page.next_after();
         let records: Vec<StoredRecord> = page.results.iter().map(to_stored).collect();
-        let cursor_value = next.clone().unwrap_or_else(|| DONE.to_owned());
-        let source = if archived {
-            "backfill-archived"
-        } else {
-            "backfill"
-        };
-        let outcome = store
-            .upsert_records(
-                &opts.portal,
-                t,
-                &records,
-                source,
-                Some((&cursor_stream, &cursor_value)),
-            )
-            .await
-            .map_err(st)?;
-        report.add(&outcome, records.len());
-        progress(records.len());
-        match next {
-            Some(n) => after = Some(n),
-            None => return Ok(true),
-        }
+        pending = Some((records, next.clone().unwrap_or_else(|| DONE.to_owned())));
+        after = next;
     }
 }
 

@@ -319,10 +319,21 @@ fn peak_rss_mib() -> Option<f64> {
 /// Backfill from a sandbox in a second process into SQLite, so the peak memory measured
 /// is the sync side's alone.
 async fn backfill(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let exe = std::env::current_exe()?;
     let mut child = tokio::process::Command::new(exe)
-        .args(["sandbox", "--empty", "--port", &port.to_string(), "--burst", &args.burst.to_string(), "--window-ms", &args.window_ms.to_string()])
+        .args([
+            "sandbox",
+            "--empty",
+            "--port",
+            &port.to_string(),
+            "--burst",
+            &args.burst.to_string(),
+            "--window-ms",
+            &args.window_ms.to_string(),
+        ])
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
@@ -332,23 +343,52 @@ async fn backfill(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     let url = format!("http://127.0.0.1:{port}");
     let mut ready = false;
     for _ in 0..100 {
-        if http.get(format!("{url}/__sandbox/health")).send().await.is_ok() {
+        if http
+            .get(format!("{url}/__sandbox/health"))
+            .send()
+            .await
+            .is_ok()
+        {
             ready = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     anyhow::ensure!(ready, "the sandbox process did not start");
-    http.post(format!("{url}/__sandbox/seed/contacts?n={}&seed=5", args.backfill_contacts)).send().await?.error_for_status()?;
+    http.post(format!(
+        "{url}/__sandbox/seed/contacts?n={}&seed=5",
+        args.backfill_contacts
+    ))
+    .send()
+    .await?
+    .error_for_status()?;
     let dir = std::env::temp_dir().join(format!("leadflow-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let store = leadflow_store::Store::connect(&format!("sqlite://{}", dir.join("bench.db").display())).await?;
+    let store =
+        leadflow_store::Store::connect(&format!("sqlite://{}", dir.join("bench.db").display()))
+            .await?;
     let client = client_for(url, args)?;
-    let opts = leadflow_sync::SyncOptions::new("bench", ["email", "firstname", "lastname", "company", "jobtitle", "lifecyclestage", "hubspot_owner_id"].map(String::from).to_vec());
+    let opts = leadflow_sync::SyncOptions::new(
+        "bench",
+        [
+            "email",
+            "firstname",
+            "lastname",
+            "company",
+            "jobtitle",
+            "lifecyclestage",
+            "hubspot_owner_id",
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
     let rss_before = peak_rss_mib();
     let bar = progress(args.backfill_contacts as u64, "backfill");
     let start = Instant::now();
-    let report = leadflow_sync::backfill(&client, &store, ObjectType::Contacts, &opts, &|n| bar.inc(n as u64)).await?;
+    let report = leadflow_sync::backfill(&client, &store, ObjectType::Contacts, &opts, &|n| {
+        bar.inc(n as u64)
+    })
+    .await?;
     let elapsed = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let stored = store.count("bench", ObjectType::Contacts, false).await?;
@@ -359,10 +399,26 @@ async fn backfill(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     let ceiling = f64::from(args.burst) / (args.window_ms as f64 / 1000.0) * 100.0;
     let rate = report.records as f64 / elapsed;
     if !args.json {
-        println!("backfill: {} contacts stored in {elapsed:.1} s ({} pages)", stored, report.pages);
-        println!("  {rate:.0} records/s of a {ceiling:.0} records/s ceiling = {:.3} (goal >= 0.9)", rate / ceiling);
-        println!("  peak RSS of the syncing process: {:.0} MiB (before: {:.0} MiB; goal < 150 MB)", peak.unwrap_or(0.0), rss_before.unwrap_or(0.0));
+        println!(
+            "backfill: {} contacts stored in {elapsed:.1} s ({} pages)",
+            stored, report.pages
+        );
+        println!(
+            "  {rate:.0} records/s of a {ceiling:.0} records/s ceiling = {:.3} (goal >= 0.9)",
+            rate / ceiling
+        );
+        println!(
+            "  peak RSS of the syncing process: {:.0} MiB (before: {:.0} MiB; goal < 150 MB)",
+            peak.unwrap_or(0.0),
+            rss_before.unwrap_or(0.0)
+        );
     }
-    anyhow::ensure!(stored as usize == args.backfill_contacts, "stored {stored} of {} contacts", args.backfill_contacts);
-    Ok(json!({ "contacts": stored, "seconds": elapsed, "records_per_second": rate, "fraction_of_ceiling": rate / ceiling, "peak_rss_mib": peak }))
+    anyhow::ensure!(
+        stored as usize == args.backfill_contacts,
+        "stored {stored} of {} contacts",
+        args.backfill_contacts
+    );
+    Ok(
+        json!({ "contacts": stored, "seconds": elapsed, "records_per_second": rate, "fraction_of_ceiling": rate / ceiling, "peak_rss_mib": peak }),
+    )
 }
