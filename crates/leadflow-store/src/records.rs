@@ -29,6 +29,18 @@ pub const MANAGED_COLUMNS: [(&str, &str); 13] = [
 
 const NUMERIC: [&str; 2] = ["icp_fit_score", "lead_score"];
 
+/// What the store holds of a record: properties, last change, archived.
+type Stored = (BTreeMap<String, Option<String>>, i64, bool);
+
+/// An event to append: record id, property, old value, new value, occurred at.
+type PendingEvent<'a> = (
+    &'a str,
+    Option<&'static str>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
 /// A record as the store keeps it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoredRecord {
@@ -125,8 +137,7 @@ impl Store {
         }
         let mut tx = self.pool.begin().await.ctx("begin")?;
         // One read for the whole page.
-        let mut existing: BTreeMap<String, (BTreeMap<String, Option<String>>, i64, bool)> =
-            BTreeMap::new();
+        let mut existing: BTreeMap<String, Stored> = BTreeMap::new();
         for chunk in page.chunks(500) {
             let placeholders: Vec<String> =
                 (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
@@ -152,7 +163,7 @@ impl Store {
             }
         }
         let mut writes: Vec<&StoredRecord> = Vec::new();
-        let mut events: Vec<(&str, Option<&str>, Option<String>, Option<String>, i64)> = Vec::new();
+        let mut events: Vec<PendingEvent<'_>> = Vec::new();
         for r in page {
             let old = existing.get(&r.id);
             if let Some((props, updated_at, archived)) = old {
