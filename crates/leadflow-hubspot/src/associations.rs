@@ -5,15 +5,14 @@
 //! burst window (HubSpot's `ten-secondly` exemption) and take up to 1,000 (read) or
 //! 2,000 (create) inputs per call; this client sends at most 100 per call anyway.
 
-use futures::stream::{self, StreamExt};
 use leadflow_core::ObjectType;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::Result;
-use crate::model::{AssociationSpec, BatchOutcome, BatchResponse, ObjectId, Page};
-use crate::objects::{MAX_BATCH_INPUTS, segment};
+use crate::model::{AssociationSpec, BatchOutcome, ObjectId, Page};
+use crate::objects::segment;
 use crate::rate::Budget;
 use crate::transport::{Client, Endpoint};
 
@@ -236,36 +235,9 @@ impl Associations {
         if idempotent {
             ep = ep.idempotent();
         }
-        let ep = &ep;
-        let answers: Vec<Result<Option<BatchResponse<T>>>> =
-            stream::iter(inputs.chunks(MAX_BATCH_INPUTS))
-                .map(|chunk| async move {
-                    let raw = self
-                        .client
-                        .call(ep, &[], Some(&json!({ "inputs": chunk })))
-                        .await?;
-                    if raw.body.is_empty() {
-                        return Ok(None);
-                    }
-                    serde_json::from_slice(&raw.body)
-                        .map(Some)
-                        .map_err(|source| crate::Error::Decode {
-                            endpoint: format!("POST {}", ep.path),
-                            status: raw.status,
-                            source,
-                            snippet: crate::error::snippet(&raw.body),
-                        })
-                })
-                .buffered(self.client.inner.batch_concurrency)
-                .collect()
-                .await;
-        let mut outcome = BatchOutcome::default();
-        for a in answers {
-            if let Some(r) = a? {
-                outcome.absorb(r);
-            }
-        }
-        Ok(outcome)
+        self.client
+            .batch(&ep, &inputs, |chunk| json!({ "inputs": chunk }))
+            .await
     }
 
     /// Links pairs with the default type, 100 per call. Repeating it is harmless.

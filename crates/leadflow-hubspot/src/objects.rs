@@ -6,7 +6,7 @@
 //! than the last one seen), never on a timestamp alone, because many records can share
 //! one timestamp and the window would never advance.
 
-use futures::stream::{self, Stream, StreamExt, TryStreamExt};
+use futures::stream::{self, Stream, TryStreamExt};
 use leadflow_core::ObjectType;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -14,8 +14,8 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    BatchOutcome, BatchResponse, CrmObject, Direction, Filter, FilterGroup, ObjectId, ObjectInput,
-    ObjectUpdate, Operator, Page, PropertyValues, SearchPage, SearchRequest, Sort,
+    BatchOutcome, CrmObject, Direction, Filter, FilterGroup, ObjectId, ObjectInput, ObjectUpdate,
+    Operator, Page, PropertyValues, SearchPage, SearchRequest, Sort,
 };
 use crate::rate::Budget;
 use crate::transport::{Client, Endpoint};
@@ -234,42 +234,15 @@ impl Objects {
         body: F,
     ) -> Result<BatchOutcome<T>>
     where
-        I: Clone + Send + Sync,
+        I: Sync,
         T: DeserializeOwned + Send,
-        F: Fn(&[I]) -> serde_json::Value + Send + Sync,
+        F: Fn(&[I]) -> serde_json::Value + Sync,
     {
         let mut ep = Endpoint::post(format!("{}/batch/{action}", self.base()), name);
         if idempotent {
             ep = ep.idempotent();
         }
-        let ep = &ep;
-        let body = &body;
-        let answers: Vec<Result<Option<BatchResponse<T>>>> =
-            stream::iter(inputs.chunks(MAX_BATCH_INPUTS))
-                .map(|chunk| async move {
-                    let raw = self.client.call(ep, &[], Some(&body(chunk))).await?;
-                    if raw.body.is_empty() {
-                        return Ok(None);
-                    }
-                    serde_json::from_slice(&raw.body)
-                        .map(Some)
-                        .map_err(|source| Error::Decode {
-                            endpoint: format!("POST {}", ep.path),
-                            status: raw.status,
-                            source,
-                            snippet: crate::error::snippet(&raw.body),
-                        })
-                })
-                .buffered(self.client.inner.batch_concurrency)
-                .collect()
-                .await;
-        let mut outcome = BatchOutcome::default();
-        for answer in answers {
-            if let Some(r) = answer? {
-                outcome.absorb(r);
-            }
-        }
-        Ok(outcome)
+        self.client.batch(&ep, &inputs, body).await
     }
 
     /// Reads records by id (or by `id_property`), 100 per call. Unknown ids come back as errors.

@@ -464,6 +464,46 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Runs a batch call over `inputs` in chunks of 100, `batch_concurrency` chunks at a
+    /// time, and gathers every chunk's results and per-input errors. A chunk that fails as
+    /// a whole fails the call.
+    pub(crate) async fn batch<I, T, F>(
+        &self,
+        ep: &Endpoint,
+        inputs: &[I],
+        body: F,
+    ) -> Result<crate::model::BatchOutcome<T>>
+    where
+        I: Sync,
+        T: DeserializeOwned + Send,
+        F: Fn(&[I]) -> serde_json::Value + Sync,
+    {
+        use futures::stream::{self, StreamExt};
+        let body = &body;
+        let answers: Vec<Result<Option<crate::model::BatchResponse<T>>>> =
+            stream::iter(inputs.chunks(crate::objects::MAX_BATCH_INPUTS))
+                .map(|chunk| async move {
+                    let raw = self.call(ep, &[], Some(&body(chunk))).await?;
+                    if raw.body.is_empty() {
+                        Ok(None)
+                    } else {
+                        decode(ep, &raw).map(Some)
+                    }
+                })
+                .buffered(self.inner.batch_concurrency)
+                .collect()
+                .await;
+        let mut outcome = crate::model::BatchOutcome::default();
+        for answer in answers {
+            if let Some(r) = answer? {
+                outcome.absorb(r);
+            }
+        }
+        Ok(outcome)
+    }
+}
+
 fn decode<T: DeserializeOwned>(ep: &Endpoint, raw: &Raw) -> Result<T> {
     serde_json::from_slice(&raw.body).map_err(|source| Error::Decode {
         endpoint: ep.describe(),
