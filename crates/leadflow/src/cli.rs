@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{bench, config_cmd, demo, portal, properties_cmd, sandbox_cmd, sync_cmd};
+use crate::{bench, config_cmd, demo, portal, properties_cmd, sandbox_cmd, serve_cmd, sync_cmd};
 
 /// HubSpot outbound lead generation as code: properties, workflows, sync and reports,
 /// tested offline against a local HubSpot sandbox.
@@ -44,6 +44,8 @@ enum Command {
     Setup(SetupArgs),
     /// Keep the local store current: `sync --full` backfills, `sync` fetches changes, `sync status` reports.
     Sync(sync_cmd::SyncArgs),
+    /// Run continuously: receive HubSpot's signed webhooks into the store; /health and /metrics.
+    Serve(serve_cmd::ServeArgs),
     /// Benchmarks of the client and the sandbox (release build recommended).
     Bench(bench::BenchArgs),
 }
@@ -115,6 +117,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             properties_cmd::apply(args.config.dir, args.portal, args.yes, false).await
         }
         Command::Sync(args) => sync_cmd::run(args).await,
+        Command::Serve(args) => serve_cmd::run(args).await,
         Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -10,6 +10,7 @@ mod demo;
 mod portal;
 mod properties_cmd;
 mod sandbox_cmd;
+mod serve_cmd;
 mod sync_cmd;
 
 use std::process::ExitCode;

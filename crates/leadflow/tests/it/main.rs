@@ -245,3 +245,121 @@ async fn sync_full_then_status_then_incremental() {
     assert!(text(&o).contains("unknown object type"), "{}", text(&o));
     sb.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stores_signed_webhooks_and_reports_health_and_metrics() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("serve.db").display());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leadflow"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://leadflow.example/webhooks/hubspot",
+        ])
+        .env("LEADFLOW_DATABASE_URL", &db)
+        .env("LEADFLOW_WEBHOOK_SECRET", "app-secret")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Killed when the test ends, passing or not.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stderr = child.stderr.take().unwrap();
+    let child = Kill(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Keep reading stderr for the whole run, so the server never writes to a closed pipe.
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let first = tokio::task::spawn_blocking(move || rx.recv().unwrap())
+        .await
+        .unwrap();
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let body = r#"[{"eventId":1,"subscriptionId":2,"portalId":62515,"occurredAt":1764000000000,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":42,"changeFlag":"NEW"}]"#;
+    let ts = jiff::Timestamp::now().as_millisecond().to_string();
+    let sig = leadflow_hubspot::webhooks::sign_v3(
+        "app-secret",
+        "POST",
+        "https://leadflow.example/webhooks/hubspot",
+        body.as_bytes(),
+        &ts,
+    );
+    let r = http
+        .post(format!("{base}/webhooks/hubspot"))
+        .header("content-type", "application/json")
+        .header("x-hubspot-request-timestamp", &ts)
+        .header("x-hubspot-signature-v3", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http
+        .post(format!("{base}/webhooks/hubspot"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        http.get(format!("{base}/health"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok"
+    );
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("leadflow_webhook_events_total"),
+        "{metrics}"
+    );
+    drop(child);
+    let store = leadflow_store::Store::connect(&db).await.unwrap();
+    assert_eq!(
+        store
+            .pending_webhook_events("default", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn serve_without_a_secret_says_how_to_set_one() {
+    let o = leadflow(&["serve", "--bind", "127.0.0.1:0"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("LEADFLOW_WEBHOOK_SECRET"), "{}", text(&o));
+}
