@@ -1082,6 +1082,15 @@ async fn merge(
             }
             p.props
                 .insert("hs_object_id".to_owned(), primary.to_string());
+            // HubSpot lists every id merged into a record, `;`-separated.
+            let mut merged: Vec<String> = p
+                .props
+                .get("hs_merged_object_ids")
+                .map(|v| v.split(';').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default();
+            merged.push(secondary.to_string());
+            p.props
+                .insert("hs_merged_object_ids".to_owned(), merged.join(";"));
             p.props.insert(modified_prop(t).to_owned(), iso(now));
             p.updated = now;
         }

@@ -14,13 +14,15 @@
 //! workflows that read the events.
 
 mod error;
+mod portal;
 mod queue;
 mod records;
 mod store;
 mod webhooks;
 
 pub use error::{Error, Result};
+pub use portal::{Link, ListRow, OwnerRow, SequenceRow, StageRow, SyncRunStats};
 pub use queue::Job;
-pub use records::{Event, MANAGED_COLUMNS, StoredRecord, UpsertOutcome};
+pub use records::{Event, Gone, MANAGED_COLUMNS, StoredRecord, UpsertOutcome};
 pub use store::{Backend, Store};
 pub use webhooks::{WebhookBatchOutcome, WebhookEvent};

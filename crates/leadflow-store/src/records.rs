@@ -102,7 +102,7 @@ pub struct Event {
     pub new_value: Option<String>,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -481,4 +481,149 @@ impl Store {
             })
             .collect()
     }
+
+    /// Marks records gone from the portal (deleted, or merged into another record) unless
+    /// the store holds a version newer than `at`; logs `archived` or `merged:<id>`.
+    /// Returns how many records changed.
+    ///
+    /// # Errors
+    /// A query error; nothing changes.
+    pub async fn mark_gone(
+        &self,
+        portal: &str,
+        object_type: ObjectType,
+        gone: &[Gone],
+        source: &str,
+    ) -> Result<usize> {
+        let t = object_type.api_name();
+        let observed = now_ms();
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        let mut changed = 0;
+        for g in gone {
+            let done = sqlx::query(
+                "UPDATE records SET archived = 1, archived_at = $4, updated_at = $4, merged_into = $5 \
+                 WHERE portal = $1 AND object_type = $2 AND id = $3 AND archived = 0 AND updated_at <= $4",
+            )
+            .bind(portal)
+            .bind(t)
+            .bind(&g.id)
+            .bind(g.at)
+            .bind(&g.merged_into)
+            .execute(&mut *tx)
+            .await
+            .ctx("mark gone")?;
+            if done.rows_affected() == 0 {
+                continue;
+            }
+            changed += 1;
+            let what = match &g.merged_into {
+                Some(into) => format!("merged:{into}"),
+                None => "archived".to_owned(),
+            };
+            sqlx::query(
+                "INSERT INTO events (portal, object_type, object_id, source, occurred_at, observed_at, property, old_value, new_value) \
+                 VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7)",
+            )
+            .bind(portal)
+            .bind(t)
+            .bind(&g.id)
+            .bind(source)
+            .bind(g.at)
+            .bind(observed)
+            .bind(what)
+            .execute(&mut *tx)
+            .await
+            .ctx("log gone")?;
+        }
+        tx.commit().await.ctx("commit")?;
+        Ok(changed)
+    }
+
+    /// Where a merged record went, following merges.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn merged_into(
+        &self,
+        portal: &str,
+        object_type: ObjectType,
+        id: &str,
+    ) -> Result<Option<String>> {
+        let mut current = id.to_owned();
+        let mut last = None;
+        for _ in 0..16 {
+            let next: Option<Option<String>> = sqlx::query_scalar(
+                "SELECT merged_into FROM records WHERE portal = $1 AND object_type = $2 AND id = $3",
+            )
+            .bind(portal)
+            .bind(object_type.api_name())
+            .bind(&current)
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("read merged_into")?;
+            match next.flatten() {
+                Some(n) => {
+                    current = n.clone();
+                    last = Some(n);
+                }
+                None => break,
+            }
+        }
+        Ok(last)
+    }
+
+    /// Every stored record of a type as `(id, updated_at, archived)`, by id: what the
+    /// reconciliation sweep compares with the portal.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn versions(
+        &self,
+        portal: &str,
+        object_type: ObjectType,
+    ) -> Result<Vec<(String, i64, bool)>> {
+        let rows = sqlx::query(
+            "SELECT id, updated_at, archived FROM records WHERE portal = $1 AND object_type = $2 ORDER BY id",
+        )
+        .bind(portal)
+        .bind(object_type.api_name())
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read versions")?;
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0).ctx("version")?,
+                    r.try_get(1).ctx("version")?,
+                    r.try_get::<i32, _>(2).ctx("version")? != 0,
+                ))
+            })
+            .collect()
+    }
+
+    /// The ids of the live (not archived) records of a type.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn live_ids(&self, portal: &str, object_type: ObjectType) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT id FROM records WHERE portal = $1 AND object_type = $2 AND archived = 0 ORDER BY id",
+        )
+        .bind(portal)
+        .bind(object_type.api_name())
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read ids")
+    }
+}
+
+/// A record gone from the portal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gone {
+    /// Its id.
+    pub id: String,
+    /// When it went (unix ms).
+    pub at: i64,
+    /// The record it was merged into, if it was merged.
+    pub merged_into: Option<String>,
 }

@@ -9,17 +9,33 @@
 //! `hs_object_id` windows; the store's newer-wins upsert makes re-reading the overlap
 //! harmless. Archived records come from the `archived=true` listing.
 //!
+//! **Webhooks** (`apply_webhook_events`) turn the events the receiver stored into records;
+//! the **reconciliation sweep** (`reconcile`) heals what webhooks and incremental sync
+//! missed, deletes and merges included; the **association sweep** reads links, which no
+//! modified time reveals; **reference data** (`sync_reference`) mirrors owners, stages,
+//! sequences and lists. Merged records are remapped wherever they show up
+//! (`hs_merged_object_ids`, merge events, reads answered under another id).
+//!
 //! This crate knows the client and the store; it knows nothing about workflows or HTTP
 //! servers.
 
+mod reconcile;
+mod reference;
+mod webhooks;
+
 use std::time::Duration;
+
+pub use reconcile::{AssociationReport, ReconcileReport, reconcile, sweep_associations};
+pub use reference::{ReferenceReport, sync_reference};
+pub use webhooks::{WebhookApplyReport, apply_webhook_events};
 
 use futures::TryStreamExt;
 use leadflow_core::ObjectType;
 use leadflow_hubspot::{
     Client, CrmObject, Filter, FilterGroup, ListOptions, Operator, SearchQuery,
 };
-use leadflow_store::{Store, StoredRecord, UpsertOutcome};
+use leadflow_hubspot::association_types as types;
+use leadflow_store::{Gone, Store, StoredRecord, UpsertOutcome};
 
 /// Why a sync stopped.
 #[derive(Debug, thiserror::Error)]
@@ -296,6 +312,9 @@ pub async fn incremental(
     let from = since - opts.overlap.as_millis() as i64;
     let mut properties = opts.properties.clone();
     properties.push(t.last_modified_property().to_owned());
+    if t != ObjectType::Tasks {
+        properties.push(MERGED_IDS.to_owned());
+    }
     let query = SearchQuery {
         filter_groups: vec![FilterGroup {
             filters: vec![Filter::new(
@@ -312,9 +331,11 @@ pub async fn incremental(
     let mut newest = since;
     let mut results = std::pin::pin!(client.objects(t).search_all(query));
     let mut batch: Vec<StoredRecord> = Vec::with_capacity(200);
+    let mut merged: Vec<Gone> = Vec::new();
     loop {
         let next = results.try_next().await.map_err(hs)?;
         if let Some(o) = &next {
+            merged.extend(merged_away(o));
             let r = to_stored(o);
             newest = newest.max(r.updated_at);
             batch.push(r);
@@ -326,6 +347,11 @@ pub async fn incremental(
                 .map_err(st)?;
             report.add(&outcome, batch.len());
             batch.clear();
+            store
+                .mark_gone(&opts.portal, t, &merged, "incremental-merge")
+                .await
+                .map_err(st)?;
+            merged.clear();
         }
         if next.is_none() {
             break;
@@ -352,4 +378,43 @@ pub async fn incremental(
         .map_err(st)?;
     report.complete = true;
     Ok(report)
+}
+
+/// The property in which HubSpot lists the ids merged into a record (`;`-separated).
+pub const MERGED_IDS: &str = "hs_merged_object_ids";
+
+/// The records merged into `o`, as gone from the store from `o`'s last change on.
+fn merged_away(o: &CrmObject) -> Vec<Gone> {
+    let at = o.updated_at.map_or(0, |u| u.as_millisecond());
+    o.get(MERGED_IDS)
+        .into_iter()
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|id| !id.is_empty() && *id != o.id)
+        .map(|id| Gone {
+            id: id.to_owned(),
+            at,
+            merged_into: Some(o.id.clone()),
+        })
+        .collect()
+}
+
+/// HubSpot's unlabelled association type id between two object types, as the store keeps
+/// links whose type an event does not say.
+pub fn default_type_id(from: ObjectType, to: ObjectType) -> i32 {
+    use ObjectType::{Companies, Contacts, Deals, Tasks};
+    let id = match (from, to) {
+        (Contacts, Companies) => types::CONTACT_TO_COMPANY,
+        (Companies, Contacts) => types::COMPANY_TO_CONTACT,
+        (Contacts, Deals) => types::CONTACT_TO_DEAL,
+        (Deals, Contacts) => types::DEAL_TO_CONTACT,
+        (Deals, Companies) => types::DEAL_TO_COMPANY,
+        (Companies, Deals) => types::COMPANY_TO_DEAL,
+        (Tasks, Contacts) => types::TASK_TO_CONTACT,
+        (Contacts, Tasks) => types::CONTACT_TO_TASK,
+        (Tasks, Companies) => types::TASK_TO_COMPANY,
+        (Tasks, Deals) => types::TASK_TO_DEAL,
+        _ => 0,
+    };
+    id as i32
 }
