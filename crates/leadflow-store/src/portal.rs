@@ -241,14 +241,16 @@ impl Store {
             .await
             .ctx("replace sequences")?;
         for s in sequences {
-            sqlx::query("INSERT INTO sequences (portal, id, name, user_id) VALUES ($1, $2, $3, $4)")
-                .bind(portal)
-                .bind(&s.id)
-                .bind(&s.name)
-                .bind(&s.user_id)
-                .execute(&mut *tx)
-                .await
-                .ctx("replace sequences")?;
+            sqlx::query(
+                "INSERT INTO sequences (portal, id, name, user_id) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(portal)
+            .bind(&s.id)
+            .bind(&s.name)
+            .bind(&s.user_id)
+            .execute(&mut *tx)
+            .await
+            .ctx("replace sequences")?;
         }
         tx.commit().await.ctx("commit")
     }
@@ -392,7 +394,8 @@ impl Store {
         members: &[String],
     ) -> Result<(Vec<String>, Vec<String>)> {
         let list_id = list.id.as_str();
-        let member_type = ObjectType::from_str(&list.object_type_id).unwrap_or(ObjectType::Contacts);
+        let member_type =
+            ObjectType::from_str(&list.object_type_id).unwrap_or(ObjectType::Contacts);
         let before: BTreeSet<String> = self
             .list_members(portal, list_id)
             .await?
@@ -493,7 +496,17 @@ impl Store {
         let (mut added, mut removed) = (0, 0);
         for l in before.difference(&after) {
             delete_link(&mut tx, portal, from, to, l).await?;
-            log_link(&mut tx, portal, from, to, l, false, now, "association-sweep").await?;
+            log_link(
+                &mut tx,
+                portal,
+                from,
+                to,
+                l,
+                false,
+                now,
+                "association-sweep",
+            )
+            .await?;
             removed += 1;
         }
         for l in after.difference(&before) {
@@ -505,7 +518,7 @@ impl Store {
         Ok((added, removed))
     }
 
-    /// Adds or removes one link (a webhook's association change). Returns whether anything
+    /// Adds or removes one link between records of `(from, to)` (a webhook's association change). Returns whether anything
     /// changed.
     ///
     /// # Errors
@@ -513,8 +526,7 @@ impl Store {
     pub async fn set_association(
         &self,
         portal: &str,
-        from: ObjectType,
-        to: ObjectType,
+        (from, to): (ObjectType, ObjectType),
         link: &Link,
         present: bool,
         occurred_at: i64,
@@ -533,7 +545,17 @@ impl Store {
         } else {
             delete_link(&mut tx, portal, from, to, link).await?;
         }
-        log_link(&mut tx, portal, from, to, link, present, occurred_at, source).await?;
+        log_link(
+            &mut tx,
+            portal,
+            from,
+            to,
+            link,
+            present,
+            occurred_at,
+            source,
+        )
+        .await?;
         tx.commit().await.ctx("commit")?;
         Ok(true)
     }

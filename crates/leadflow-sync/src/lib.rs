@@ -31,10 +31,10 @@ pub use webhooks::{WebhookApplyReport, apply_webhook_events};
 
 use futures::TryStreamExt;
 use leadflow_core::ObjectType;
+use leadflow_hubspot::association_types as types;
 use leadflow_hubspot::{
     Client, CrmObject, Filter, FilterGroup, ListOptions, Operator, SearchQuery,
 };
-use leadflow_hubspot::association_types as types;
 use leadflow_store::{Gone, Store, StoredRecord, UpsertOutcome};
 
 /// Why a sync stopped.

@@ -124,11 +124,8 @@ pub async fn reconcile(
             .map_err(hs(t))?;
         let mut gone = Vec::new();
         let mut alive = Vec::new();
-        let answered: BTreeMap<&str, &leadflow_hubspot::CrmObject> = outcome
-            .results
-            .iter()
-            .map(|o| (o.id.as_str(), o))
-            .collect();
+        let answered: BTreeMap<&str, &leadflow_hubspot::CrmObject> =
+            outcome.results.iter().map(|o| (o.id.as_str(), o)).collect();
         let merged_ids = |o: &leadflow_hubspot::CrmObject| -> Vec<String> {
             o.get("hs_merged_object_ids")
                 .map(|v| v.split(';').map(|s| s.trim().to_owned()).collect())

@@ -83,9 +83,10 @@ pub async fn sync_reference(
                     serde_json::Value::String(t) => t.parse().ok(),
                     other => other.as_f64(),
                 }),
-                is_closed: s.metadata.get("isClosed").is_some_and(|v| {
-                    v.as_bool() == Some(true) || v.as_str() == Some("true")
-                }),
+                is_closed: s
+                    .metadata
+                    .get("isClosed")
+                    .is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true")),
             });
         }
     }

@@ -55,7 +55,10 @@ fn id_field(v: &Value, name: &str) -> Option<String> {
 fn association_sides(kind: &str) -> Option<(ObjectType, ObjectType)> {
     let lower = kind.to_ascii_lowercase();
     let (from, to) = lower.split_once("_to_")?;
-    Some((ObjectType::from_str(from).ok()?, ObjectType::from_str(to).ok()?))
+    Some((
+        ObjectType::from_str(from).ok()?,
+        ObjectType::from_str(to).ok()?,
+    ))
 }
 
 #[derive(Default)]
@@ -211,7 +214,7 @@ pub async fn apply_webhook_events(
     }
     for (from, to, link, present, at) in &plan.links {
         if store
-            .set_association(portal, *from, *to, link, *present, *at, "webhook")
+            .set_association(portal, (*from, *to), link, *present, *at, "webhook")
             .await
             .map_err(st(*from))?
         {
