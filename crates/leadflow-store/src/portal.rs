@@ -611,7 +611,8 @@ impl Store {
     /// A query error.
     pub async fn sync_run_stats(&self, portal: &str, since: i64) -> Result<Vec<SyncRunStats>> {
         let rows = sqlx::query(
-            "SELECT stream, SUM(ok), SUM(1 - ok), SUM(CASE WHEN ok = 1 THEN records ELSE 0 END), \
+            "SELECT stream, CAST(SUM(ok) AS BIGINT), CAST(SUM(1 - ok) AS BIGINT), \
+             CAST(SUM(CASE WHEN ok = 1 THEN records ELSE 0 END) AS BIGINT), \
              MAX(CASE WHEN ok = 1 THEN finished_at END) FROM sync_runs \
              WHERE portal = $1 AND finished_at >= $2 GROUP BY stream ORDER BY stream",
         )

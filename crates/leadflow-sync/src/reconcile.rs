@@ -116,10 +116,12 @@ pub async fn reconcile(
         .filter(|(id, (_, archived))| !archived && !seen.contains_key(*id))
         .map(|(id, _)| id.clone())
         .collect();
+    let mut with_merges = properties.to_vec();
+    with_merges.push(crate::MERGED_IDS.to_owned());
     for chunk in vanished.chunks(100) {
         let outcome = client
             .objects(t)
-            .batch_read(chunk, properties, None)
+            .batch_read(chunk, &with_merges, None)
             .await
             .map_err(hs(t))?;
         let mut gone = Vec::new();
@@ -127,7 +129,7 @@ pub async fn reconcile(
         let answered: BTreeMap<&str, &leadflow_hubspot::CrmObject> =
             outcome.results.iter().map(|o| (o.id.as_str(), o)).collect();
         let merged_ids = |o: &leadflow_hubspot::CrmObject| -> Vec<String> {
-            o.get("hs_merged_object_ids")
+            o.get(crate::MERGED_IDS)
                 .map(|v| v.split(';').map(|s| s.trim().to_owned()).collect())
                 .unwrap_or_default()
         };

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use leadflow_core::ObjectType;
-use leadflow_store::{Backend, Store, StoredRecord};
+use leadflow_store::{
+    Backend, Gone, Link, ListRow, OwnerRow, SequenceRow, StageRow, Store, StoredRecord,
+};
 
 async fn sqlite() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -379,6 +381,283 @@ async fn webhook_events_are_stored_once_and_read_in_occurrence_order() {
         assert_eq!(
             store.pending_webhook_events("p", 10).await.unwrap().len(),
             1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn gone_records_respect_newer_versions_and_remember_merges() {
+    on_both("gone", |store| async move {
+        let page = vec![
+            contact("1", 10, &[]),
+            contact("2", 10, &[]),
+            contact("3", 50, &[]),
+        ];
+        store
+            .upsert_records("p", ObjectType::Contacts, &page, "backfill", None)
+            .await
+            .unwrap();
+        let gone = [
+            Gone {
+                id: "1".into(),
+                at: 20,
+                merged_into: None,
+            },
+            Gone {
+                id: "2".into(),
+                at: 20,
+                merged_into: Some("1".into()),
+            },
+            // Older than the stored version: ignored.
+            Gone {
+                id: "3".into(),
+                at: 40,
+                merged_into: None,
+            },
+            // Never stored: nothing to mark.
+            Gone {
+                id: "9".into(),
+                at: 40,
+                merged_into: None,
+            },
+        ];
+        assert_eq!(
+            store
+                .mark_gone("p", ObjectType::Contacts, &gone, "t")
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .mark_gone("p", ObjectType::Contacts, &gone, "t")
+                .await
+                .unwrap(),
+            0,
+            "idempotent"
+        );
+        let r1 = store
+            .record("p", ObjectType::Contacts, "1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(r1.archived);
+        assert!(
+            !store
+                .record("p", ObjectType::Contacts, "3")
+                .await
+                .unwrap()
+                .unwrap()
+                .archived
+        );
+        assert_eq!(
+            store
+                .merged_into("p", ObjectType::Contacts, "2")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            store
+                .merged_into("p", ObjectType::Contacts, "3")
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store.live_ids("p", ObjectType::Contacts).await.unwrap(),
+            vec!["3".to_owned()]
+        );
+        let versions = store.versions("p", ObjectType::Contacts).await.unwrap();
+        assert_eq!(
+            versions,
+            vec![
+                ("1".into(), 20, true),
+                ("2".into(), 20, true),
+                ("3".into(), 50, false)
+            ]
+        );
+        let log = store
+            .events_of("p", ObjectType::Contacts, "2")
+            .await
+            .unwrap();
+        assert_eq!(log.last().unwrap().new_value.as_deref(), Some("merged:1"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn associations_are_read_from_either_side_and_replaced_per_record() {
+    on_both("assoc", |store| async move {
+        let link = |f: &str, t: &str| Link {
+            from_id: f.into(),
+            to_id: t.into(),
+            type_id: 4,
+        };
+        let pair = (ObjectType::Contacts, ObjectType::Deals);
+        assert!(
+            store
+                .set_association("p", pair, &link("c1", "d1"), true, 5, "webhook")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_association("p", pair, &link("c1", "d1"), true, 6, "webhook")
+                .await
+                .unwrap(),
+            "already there"
+        );
+        assert_eq!(
+            store
+                .associated("p", ObjectType::Deals, "d1", ObjectType::Contacts)
+                .await
+                .unwrap(),
+            vec!["c1".to_owned()]
+        );
+        let (added, removed) = store
+            .replace_associations(
+                "p",
+                ObjectType::Contacts,
+                ObjectType::Deals,
+                &["c1".into(), "c2".into()],
+                &[link("c2", "d2"), link("c2", "d3")],
+            )
+            .await
+            .unwrap();
+        assert_eq!((added, removed), (2, 1));
+        assert!(
+            store
+                .associated("p", ObjectType::Contacts, "c1", ObjectType::Deals)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .associated("p", ObjectType::Contacts, "c2", ObjectType::Deals)
+                .await
+                .unwrap(),
+            vec!["d2".to_owned(), "d3".to_owned()]
+        );
+        assert!(
+            store
+                .set_association("p", pair, &link("c2", "d3"), false, 7, "webhook")
+                .await
+                .unwrap()
+        );
+        let log = store
+            .events_of("p", ObjectType::Contacts, "c2")
+            .await
+            .unwrap();
+        assert_eq!(
+            log.iter()
+                .filter(|e| e.property.as_deref() == Some("association:deals"))
+                .count(),
+            3
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reference_data_is_replaced_whole_and_sync_runs_are_counted() {
+    on_both("reference", |store| async move {
+        let owner = OwnerRow {
+            id: "1".into(),
+            user_id: Some(9),
+            email: Some("o@x.com".into()),
+            ..OwnerRow::default()
+        };
+        store.replace_owners("p", &[owner.clone()]).await.unwrap();
+        store.replace_owners("p", &[owner.clone()]).await.unwrap();
+        assert_eq!(store.owners("p").await.unwrap(), vec![owner]);
+        let stage = StageRow {
+            pipeline_id: "default".into(),
+            pipeline_label: "Sales".into(),
+            stage_id: "s1".into(),
+            label: "New Lead".into(),
+            display_order: 0,
+            probability: Some(0.1),
+            is_closed: false,
+        };
+        store
+            .replace_stages("p", ObjectType::Deals, &[stage.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.stages("p", ObjectType::Deals).await.unwrap(),
+            vec![stage]
+        );
+        let seq = SequenceRow {
+            id: "7".into(),
+            name: "No Response Follow-up".into(),
+            user_id: Some("9".into()),
+        };
+        store.replace_sequences("p", &[seq.clone()]).await.unwrap();
+        assert_eq!(store.sequences("p").await.unwrap(), vec![seq]);
+        assert!(
+            store
+                .record_enrollment("p", "c1", "7", Some("e1"), 5, "workflow")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .record_enrollment("p", "c1", "7", Some("e1"), 6, "workflow")
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.enrollments_of("p", "c1").await.unwrap(),
+            vec!["7".to_owned()]
+        );
+        let list = ListRow {
+            id: "l1".into(),
+            name: "Manual Outreach - 2026-11-24".into(),
+            object_type_id: "0-1".into(),
+            processing_type: "MANUAL".into(),
+        };
+        store
+            .replace_lists("p", std::slice::from_ref(&list))
+            .await
+            .unwrap();
+        let (added, removed) = store
+            .replace_list_members("p", &list, &["c1".into(), "c2".into()])
+            .await
+            .unwrap();
+        assert_eq!((added.len(), removed.len()), (2, 0));
+        let (added, removed) = store
+            .replace_list_members("p", &list, &["c2".into()])
+            .await
+            .unwrap();
+        assert_eq!((added, removed), (vec![], vec!["c1".to_owned()]));
+        store.replace_lists("p", &[]).await.unwrap();
+        assert!(
+            store.list_members("p", "l1").await.unwrap().is_empty(),
+            "members go with their list"
+        );
+        store
+            .record_sync_run("p", "contacts.incremental", 1, 10, None)
+            .await
+            .unwrap();
+        store
+            .record_sync_run("p", "contacts.incremental", 2, 0, Some("HubSpot said 500"))
+            .await
+            .unwrap();
+        store
+            .record_sync_run("p", "webhooks", 3, 4, None)
+            .await
+            .unwrap();
+        let stats = store.sync_run_stats("p", 0).await.unwrap();
+        assert_eq!(stats.len(), 2);
+        assert_eq!((stats[0].ok, stats[0].failed, stats[0].records), (1, 1, 10));
+        assert_eq!(stats[0].last_error.as_deref(), Some("HubSpot said 500"));
+        assert_eq!(
+            (stats[1].stream.as_str(), stats[1].ok, stats[1].failed),
+            ("webhooks", 1, 0)
         );
     })
     .await;
