@@ -571,8 +571,14 @@ async fn reference_data_is_replaced_whole_and_sync_runs_are_counted() {
             email: Some("o@x.com".into()),
             ..OwnerRow::default()
         };
-        store.replace_owners("p", &[owner.clone()]).await.unwrap();
-        store.replace_owners("p", &[owner.clone()]).await.unwrap();
+        store
+            .replace_owners("p", std::slice::from_ref(&owner))
+            .await
+            .unwrap();
+        store
+            .replace_owners("p", std::slice::from_ref(&owner))
+            .await
+            .unwrap();
         assert_eq!(store.owners("p").await.unwrap(), vec![owner]);
         let stage = StageRow {
             pipeline_id: "default".into(),
@@ -584,7 +590,7 @@ async fn reference_data_is_replaced_whole_and_sync_runs_are_counted() {
             is_closed: false,
         };
         store
-            .replace_stages("p", ObjectType::Deals, &[stage.clone()])
+            .replace_stages("p", ObjectType::Deals, std::slice::from_ref(&stage))
             .await
             .unwrap();
         assert_eq!(
@@ -596,7 +602,10 @@ async fn reference_data_is_replaced_whole_and_sync_runs_are_counted() {
             name: "No Response Follow-up".into(),
             user_id: Some("9".into()),
         };
-        store.replace_sequences("p", &[seq.clone()]).await.unwrap();
+        store
+            .replace_sequences("p", std::slice::from_ref(&seq))
+            .await
+            .unwrap();
         assert_eq!(store.sequences("p").await.unwrap(), vec![seq]);
         assert!(
             store
