@@ -50,6 +50,9 @@ pub const SCHEDULE_ACTIONS: [&str; 9] = [
     "generate_optimization_recommendations",
 ];
 
+const CRON_HINT: &str =
+    "five fields: minute hour day-of-month month day-of-week, for example \"0 9 * * MON\"";
+
 pub(crate) fn read_schedules(root: &Node, sink: &mut Sink<'_>) -> Schedules {
     let mut out = Schedules {
         time_zone: "UTC".into(),
@@ -88,8 +91,22 @@ pub(crate) fn read_schedules(root: &Node, sink: &mut Sink<'_>) -> Schedules {
         let Some((cron, cron_node)) = t.string("cron", true, sink) else {
             continue;
         };
-        if let Err(e) = croner::Cron::from_str(&cron) {
-            sink.hint(cron_node, format!("invalid cron expression {cron:?}: {e}"), "five fields: minute hour day-of-month month day-of-week, for example \"0 9 * * MON\"");
+        let fields = cron.split_whitespace().count();
+        if fields != 5 {
+            sink.hint(
+                cron_node,
+                format!(
+                    "invalid cron expression {cron:?}: it has {fields} field{}, leadflow takes exactly five",
+                    if fields == 1 { "" } else { "s" }
+                ),
+                format!("{CRON_HINT}; no seconds or years, no @daily"),
+            );
+        } else if let Err(e) = croner::Cron::from_str(&cron) {
+            sink.hint(
+                cron_node,
+                format!("invalid cron expression {cron:?}: {e}"),
+                CRON_HINT,
+            );
         }
         let actions = t.strings("actions", sink);
         for (a, n) in &actions {

@@ -84,6 +84,43 @@ pub fn did_you_mean<'c>(
         .map(|(_, c)| c)
 }
 
+/// The closest name to `given`, for names of several words such as property labels: a
+/// likely typo ([`did_you_mean`]), else the candidate sharing the longest beginning with
+/// `given`, when that beginning is at least half of `given` and no other candidate shares
+/// as much ("ICP Fitness" → "ICP Fit Score").
+pub fn suggest_name<'c>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'c str> + Clone,
+) -> Option<&'c str> {
+    if let Some(best) = did_you_mean(given, candidates.clone()) {
+        return Some(best);
+    }
+    let given_l: Vec<char> = given.trim().to_lowercase().chars().collect();
+    let needed = 4.max(given_l.len().div_ceil(2));
+    candidates
+        .into_iter()
+        .map(|c| {
+            let common = c
+                .to_lowercase()
+                .chars()
+                .zip(&given_l)
+                .take_while(|(a, b)| a == *b)
+                .count();
+            (common, c)
+        })
+        .filter(|(common, _)| *common >= needed)
+        .fold(
+            None,
+            |best: Option<(usize, &str, bool)>, (common, c)| match best {
+                Some((b, _, _)) if b > common => best,
+                Some((b, bc, _)) if b == common => Some((b, bc, true)),
+                _ => Some((common, c, false)),
+            },
+        )
+        // Two candidates sharing the same beginning: no guess.
+        .and_then(|(_, c, tied)| (!tied).then_some(c))
+}
+
 /// A hint naming the allowed values, with a suggestion when one is close.
 pub fn choices_hint<'c>(
     given: &str,
@@ -119,5 +156,15 @@ mod tests {
         );
         assert_eq!(did_you_mean("Banana", options), None);
         assert!(choices_hint("Intrested", options).starts_with("did you mean \"Interested\"?"));
+    }
+
+    #[test]
+    fn names_of_several_words_are_suggested_by_their_beginning() {
+        let labels = ["ICP Type", "ICP Fit Score", "Lead Score", "Lead Source"];
+        assert_eq!(did_you_mean("ICP Fitness", labels), None);
+        assert_eq!(suggest_name("ICP Fitness", labels), Some("ICP Fit Score"));
+        assert_eq!(suggest_name("Lead Scor", labels), Some("Lead Score"));
+        assert_eq!(suggest_name("Lead", labels), None, "too short to guess");
+        assert_eq!(suggest_name("Banana Split", labels), None);
     }
 }

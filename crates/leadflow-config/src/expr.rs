@@ -12,8 +12,9 @@
 use leadflow_core::ObjectType;
 use minijinja::machinery::{ast, parse_expr};
 
-use crate::diag::{choices_hint, did_you_mean};
+use crate::diag::{choices_hint, suggest_name};
 use crate::properties::{PropertyKind, PropertySchema};
+use crate::values::fmt_number;
 
 /// Names a condition may use besides properties.
 pub const CONDITION_GLOBALS: [&str; 4] = ["contact", "deal", "current_date", "add_days"];
@@ -216,17 +217,92 @@ pub fn check_condition(src: &str, schema: &PropertySchema) -> Vec<ExprProblem> {
             .expr(&expr);
             out
         }
-        Err(e) => vec![problem(
-            format!(
-                "the condition {src:?} does not parse: {}",
-                e.detail().unwrap_or("syntax error")
-            ),
-            Some(
-                "conditions look like `ICP Fit Score >= 7 AND response_status == 'Interested'`"
-                    .to_owned(),
-            ),
-        )],
+        Err(e) => match unknown_label(&jinja, schema) {
+            Some(p) => vec![p],
+            None => vec![problem(
+                format!(
+                    "the condition {src:?} does not parse: {}",
+                    e.detail().unwrap_or("syntax error")
+                ),
+                Some(
+                    "conditions look like `ICP Fit Score >= 7 AND response_status == 'Interested'`"
+                        .to_owned(),
+                ),
+            )],
+        },
     }
+}
+
+/// Words the translated condition language uses between names.
+const KEYWORDS: [&str; 10] = [
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "defined",
+    "undefined",
+    "none",
+    "true",
+    "false",
+];
+
+/// A condition that does not parse because it names a property by a label of several
+/// words that is not in the schema (`ICP Fitness >= 7`): the labels leadflow knows were
+/// already replaced by names, so two or more bare words in a row are an unknown label.
+fn unknown_label(jinja: &str, schema: &PropertySchema) -> Option<ExprProblem> {
+    for (is_string, code) in pieces(jinja) {
+        if is_string {
+            continue;
+        }
+        let mut run: Vec<&str> = Vec::new();
+        let check = |run: &mut Vec<&str>| -> Option<ExprProblem> {
+            let found = (run.len() >= 2).then(|| run.join(" "));
+            run.clear();
+            let label = found?;
+            let known = schema.known_names(ObjectType::Contacts);
+            let hint = suggest_name(&label, known.iter().map(String::as_str))
+                .map(|b| format!("did you mean {b:?}?"))
+                .unwrap_or_else(|| {
+                    "name a property by its label or internal name, as in properties.yaml"
+                        .to_owned()
+                });
+            Some(problem(
+                format!("unknown contact property {label:?}"),
+                Some(hint),
+            ))
+        };
+        let mut rest = code.as_str();
+        loop {
+            let trimmed = rest.trim_start_matches([' ', '\t']);
+            let word_len = trimmed
+                .char_indices()
+                .find(|(_, c)| !is_word(*c))
+                .map_or(trimmed.len(), |(i, _)| i);
+            let word = &trimmed[..word_len];
+            let is_name = !word.is_empty()
+                && !word.chars().next().is_some_and(|c| c.is_ascii_digit())
+                && !KEYWORDS.contains(&word.to_lowercase().as_str());
+            if is_name {
+                run.push(word);
+                rest = &trimmed[word_len..];
+                continue;
+            }
+            if let Some(p) = check(&mut run) {
+                return Some(p);
+            }
+            let mut chars = trimmed.chars();
+            if word.is_empty() {
+                if chars.next().is_none() {
+                    break;
+                }
+                rest = chars.as_str();
+            } else {
+                rest = &trimmed[word_len..];
+            }
+        }
+    }
+    None
 }
 
 /// Checks a template (`{{ contact.firstname }} …`) against the schema.
@@ -272,7 +348,8 @@ pub fn check_template(src: &str, schema: &PropertySchema) -> Vec<ExprProblem> {
 enum Ty {
     Property(String, PropertyKind),
     Str(String),
-    Number,
+    /// A number, with its value when it is a constant.
+    Number(Option<f64>),
     Date,
     Bool,
     Unknown,
@@ -289,7 +366,7 @@ impl Checker<'_> {
             Some((n, k)) => Ty::Property(n, k),
             None => {
                 let known = self.schema.known_names(object);
-                let hint = did_you_mean(name, known.iter().map(String::as_str))
+                let hint = suggest_name(name, known.iter().map(String::as_str))
                     .map(|b| format!("did you mean {b:?}?"));
                 self.out.push(problem(
                     format!("unknown {} property {name:?}", object.singular()),
@@ -312,7 +389,7 @@ impl Checker<'_> {
                 if let Some(s) = v.as_str() {
                     Ty::Str(s.to_owned())
                 } else if v.is_number() {
-                    Ty::Number
+                    Ty::Number(f64::try_from(v.clone()).ok())
                 } else if v.kind() == minijinja::value::ValueKind::Bool {
                     Ty::Bool
                 } else {
@@ -330,8 +407,12 @@ impl Checker<'_> {
                 }
             },
             ast::Expr::UnaryOp(u) => {
-                self.expr(&u.expr);
-                Ty::Bool
+                let inner = self.expr(&u.expr);
+                match (&u.op, inner) {
+                    (ast::UnaryOpKind::Neg, Ty::Number(n)) => Ty::Number(n.map(|n| -n)),
+                    (ast::UnaryOpKind::Neg, _) => Ty::Unknown,
+                    (ast::UnaryOpKind::Not, _) => Ty::Bool,
+                }
             }
             ast::Expr::BinOp(b) => {
                 let l = self.expr(&b.left);
@@ -419,7 +500,7 @@ impl Checker<'_> {
                     for item in items {
                         let t = match item.as_str() {
                             Some(s) => Ty::Str(s.to_owned()),
-                            None if item.is_number() => Ty::Number,
+                            None if item.is_number() => Ty::Number(f64::try_from(item).ok()),
                             None => Ty::Unknown,
                         };
                         self.compare(left, &t);
@@ -439,7 +520,7 @@ impl Checker<'_> {
         };
         let (name, kind) = prop;
         match (kind, other) {
-            (PropertyKind::Dropdown { options }, Ty::Str(v)) => {
+            (PropertyKind::Dropdown { options, .. }, Ty::Str(v)) => {
                 if !options.iter().any(|o| o == v) {
                     self.out.push(problem(
                         format!("{v:?} is not an option of {name}"),
@@ -447,7 +528,7 @@ impl Checker<'_> {
                     ));
                 }
             }
-            (PropertyKind::Dropdown { .. }, Ty::Number) => {
+            (PropertyKind::Dropdown { .. }, Ty::Number(_)) => {
                 self.out.push(problem(
                     format!("{name} is a dropdown, compared with a number"),
                     Some("quote the option: 'Interested'".to_owned()),
@@ -459,16 +540,40 @@ impl Checker<'_> {
                     Some(format!("write the number without quotes: {name} >= 7")),
                 ));
             }
-            (PropertyKind::Number { min, max }, Ty::Number) => {
-                let _ = (min, max);
+            (PropertyKind::Number { min, max }, Ty::Number(Some(v))) => {
+                let below = min.is_some_and(|m| *v < m);
+                let above = max.is_some_and(|m| *v > m);
+                if below || above {
+                    let label = [ObjectType::Contacts, ObjectType::Deals]
+                        .into_iter()
+                        .find_map(|o| self.schema.find(o, name))
+                        .map_or(name.as_str(), |p| p.label.as_str());
+                    let range = match (min, max) {
+                        (Some(lo), Some(hi)) => {
+                            format!("from {} to {}", fmt_number(*lo), fmt_number(*hi))
+                        }
+                        (Some(lo), None) => format!("of at least {}", fmt_number(*lo)),
+                        (_, hi) => format!("of at most {}", fmt_number(hi.unwrap_or(*v))),
+                    };
+                    self.out.push(problem(
+                        format!(
+                            "{} is outside the range of {label}",
+                            fmt_number(*v)
+                        ),
+                        Some(format!(
+                            "{label} takes values {range} (its range in properties.yaml), so comparing it with {} is always true or never true",
+                            fmt_number(*v)
+                        )),
+                    ));
+                }
             }
-            (PropertyKind::Text | PropertyKind::LongText, Ty::Number) => {
+            (PropertyKind::Text | PropertyKind::LongText, Ty::Number(_)) => {
                 self.out.push(problem(
                     format!("{name} is text, compared with a number"),
                     Some("quote the value".to_owned()),
                 ));
             }
-            (PropertyKind::Date, Ty::Number) => {
+            (PropertyKind::Date, Ty::Number(_)) => {
                 self.out.push(problem(
                     format!("{name} is a date, compared with a number"),
                     Some(

@@ -1,6 +1,7 @@
 //! Property definitions: the spec's contact properties (and the deal properties leadflow
 //! needs), their types, and how they map to HubSpot's type and field type.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use leadflow_core::ObjectType;
@@ -14,8 +15,10 @@ use crate::reader::MapReader;
 pub enum PropertyKind {
     /// One of a fixed list of options.
     Dropdown {
-        /// The options, in order.
+        /// The options' values (what records hold and conditions compare), in order.
         options: Vec<String>,
+        /// Labels of the options whose label is not their value, by value.
+        labels: BTreeMap<String, String>,
     },
     /// A number, optionally within a range (whole numbers when both bounds are whole).
     Number {
@@ -55,17 +58,39 @@ impl PropertyKind {
         }
     }
 
-    /// The kind a HubSpot `(type, fieldType)` pair corresponds to, for `export`.
-    pub fn from_hubspot(type_: &str, field_type: &str, options: Vec<String>) -> Option<Self> {
+    /// A dropdown with these options (value and label the same).
+    pub fn dropdown<S: Into<String>>(options: impl IntoIterator<Item = S>) -> Self {
+        Self::Dropdown {
+            options: options.into_iter().map(Into::into).collect(),
+            labels: BTreeMap::new(),
+        }
+    }
+
+    /// The kind a HubSpot `(type, fieldType)` pair corresponds to, for `export`: only pairs
+    /// that [`PropertyKind::hubspot_types`] gives back exactly, so an exported property
+    /// plans as unchanged. Dropdowns shown as radio buttons or checkboxes are dropdowns too
+    /// (a plan accepts them for `existing` properties). `options` are `(value, label)`.
+    pub fn from_hubspot(
+        type_: &str,
+        field_type: &str,
+        options: Vec<(String, String)>,
+    ) -> Option<Self> {
         Some(match (type_, field_type) {
-            ("enumeration", _) => Self::Dropdown { options },
-            ("number", _) => Self::Number {
+            ("enumeration", "select" | "radio" | "checkbox") => Self::Dropdown {
+                labels: options
+                    .iter()
+                    .filter(|(v, l)| v != l)
+                    .map(|(v, l)| (v.clone(), l.clone()))
+                    .collect(),
+                options: options.into_iter().map(|(v, _)| v).collect(),
+            },
+            ("number", "number") => Self::Number {
                 min: None,
                 max: None,
             },
-            ("string", "textarea") | ("string", "html") => Self::LongText,
-            ("string", _) | ("phone_number", _) => Self::Text,
-            ("date", _) | ("datetime", _) => Self::Date,
+            ("string", "textarea") => Self::LongText,
+            ("string", "text") => Self::Text,
+            ("date", "date") => Self::Date,
             _ => return None,
         })
     }
@@ -93,14 +118,29 @@ pub struct PropertySpec {
 }
 
 impl PropertySpec {
-    /// The dropdown options, or an empty slice.
+    /// The dropdown options' values, or an empty slice.
     pub fn options(&self) -> &[String] {
         match &self.kind {
-            PropertyKind::Dropdown { options } => options,
+            PropertyKind::Dropdown { options, .. } => options,
             _ => &[],
         }
     }
+
+    /// The label of the option `value`: its own label, or the value itself.
+    pub fn option_label<'s>(&'s self, value: &'s str) -> &'s str {
+        match &self.kind {
+            PropertyKind::Dropdown { labels, .. } => {
+                labels.get(value).map_or(value, String::as_str)
+            }
+            _ => value,
+        }
+    }
 }
+
+/// The deal property that makes deal creation idempotent: each `create_deal` writes the
+/// run's key into it, and HubSpot's unique-value check refuses a second deal with the
+/// same key. Workflows that create deals need it in `deal_properties`, as text, unique.
+pub const DEAL_KEY_PROPERTY: &str = "leadflow_deal_key";
 
 /// A label from a snake_case name: `last_outreach_date` → `Last Outreach Date`.
 pub fn label_from_name(name: &str) -> String {
@@ -125,7 +165,7 @@ fn valid_name(name: &str) -> bool {
         && name.len() <= 100
 }
 
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 7] = [
     "label",
     "type",
     "options",
@@ -133,7 +173,6 @@ const KEYS: [&str; 8] = [
     "description",
     "existing",
     "unique",
-    "hidden",
 ];
 const TYPES: [&str; 5] = ["dropdown", "number", "text", "long_text", "date"];
 
@@ -181,7 +220,21 @@ pub(crate) fn read_properties(
             );
             continue;
         };
-        r.check_keys(&KEYS, &format!("property {name:?}"), sink);
+        if let Some((k, _)) = def
+            .as_map()
+            .unwrap_or_default()
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("hidden"))
+        {
+            sink.hint(
+                k,
+                format!("property {name:?}: leadflow does not manage whether a property is hidden"),
+                "remove `hidden`; hide or show the property in HubSpot (Settings > Properties)",
+            );
+        }
+        let mut allowed = KEYS.to_vec();
+        allowed.push("hidden");
+        r.check_keys(&allowed, &format!("property {name:?}"), sink);
         let label = r
             .string("label", false, sink)
             .map(|(s, _)| s)
@@ -192,11 +245,10 @@ pub(crate) fn read_properties(
             .unwrap_or_default();
         let existing = r.bool("existing", sink);
         let unique = r.bool("unique", sink);
-        let _ = r.bool("hidden", sink);
         let Some((type_name, type_node)) = r.string("type", true, sink) else {
             continue;
         };
-        let options = r.strings("options", sink);
+        let options = read_options(&r, &name, sink);
         let range = r.string("range", false, sink);
         let kind = match type_name.as_str() {
             "dropdown" => {
@@ -208,7 +260,7 @@ pub(crate) fn read_properties(
                     );
                 }
                 let mut seen = std::collections::BTreeSet::new();
-                for (o, n) in &options {
+                for (o, _, n) in &options {
                     if o.trim().is_empty() {
                         sink.at(n, format!("an option of {name:?} is empty"));
                     } else if !seen.insert(o.to_lowercase()) {
@@ -216,7 +268,15 @@ pub(crate) fn read_properties(
                     }
                 }
                 PropertyKind::Dropdown {
-                    options: options.iter().map(|(o, _)| o.clone()).collect(),
+                    options: options.iter().map(|(o, _, _)| o.clone()).collect(),
+                    labels: options
+                        .iter()
+                        .filter_map(|(o, l, _)| {
+                            l.as_ref()
+                                .filter(|l| *l != o)
+                                .map(|l| (o.clone(), l.clone()))
+                        })
+                        .collect(),
                 }
             }
             "number" => {
@@ -226,7 +286,9 @@ pub(crate) fn read_properties(
                         match parse_range(text) {
                             Some((lo, hi)) if lo > hi => {
                                 sink.hint(n, format!("range {text:?} of {name:?} has its minimum above its maximum"), format!("write \"{hi}-{lo}\""));
-                                (Some(lo), Some(hi))
+                                // No range rather than an impossible one, so that checks of
+                                // values against it do not repeat this problem everywhere.
+                                (None, None)
                             }
                             Some((lo, hi)) => (Some(lo), Some(hi)),
                             None => {
@@ -255,7 +317,7 @@ pub(crate) fn read_properties(
             }
         };
         if !matches!(kind, PropertyKind::Dropdown { .. }) {
-            if let Some((_, n)) = options.first() {
+            if let Some((_, _, n)) = options.first() {
                 sink.at(
                     n,
                     format!("options are only for dropdown properties; {name:?} is {type_name}"),
@@ -270,6 +332,16 @@ pub(crate) fn read_properties(
                 );
             }
         }
+        if object == ObjectType::Deals
+            && name == DEAL_KEY_PROPERTY
+            && (!unique || kind != PropertyKind::Text)
+        {
+            sink.hint(
+                key,
+                format!("{DEAL_KEY_PROPERTY} is leadflow's idempotency key for deals: it must be text with unique values"),
+                "write type: \"text\" and unique: true, so HubSpot refuses a second deal with the same key",
+            );
+        }
         out.push(PropertySpec {
             object,
             name,
@@ -280,6 +352,53 @@ pub(crate) fn read_properties(
             unique,
             loc: key.loc,
         });
+    }
+    out
+}
+
+/// The `options` of a dropdown: each a value (its own label) or `{ value, label }`.
+fn read_options<'n>(
+    r: &MapReader<'n>,
+    name: &str,
+    sink: &mut Sink<'_>,
+) -> Vec<(String, Option<String>, &'n Node)> {
+    let Some(n) = r.get("options") else {
+        return Vec::new();
+    };
+    let items = match &n.value {
+        crate::node::Value::Null => return Vec::new(),
+        crate::node::Value::Seq(items) => items,
+        _ => {
+            sink.at(n, format!("\"options\" must be a list, found {}", n.kind()));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        if let Some(value) = item.as_text() {
+            out.push((value, None, item));
+            continue;
+        }
+        if item.as_map().is_none() {
+            sink.hint(
+                item,
+                format!(
+                    "an option of {name:?} must be a value or {{ value, label }}, found {}",
+                    item.kind()
+                ),
+                "write \"Inbound\" or { value: \"inbound\", label: \"Inbound\" }",
+            );
+            continue;
+        }
+        let Some(o) = MapReader::new(item, &format!("an option of {name:?}"), sink) else {
+            continue;
+        };
+        o.check_keys(&["value", "label"], &format!("an option of {name:?}"), sink);
+        let Some((value, _)) = o.string("value", true, sink) else {
+            continue;
+        };
+        let label = o.string("label", false, sink).map(|(l, _)| l);
+        out.push((value, label, item));
     }
     out
 }

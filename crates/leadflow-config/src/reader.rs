@@ -76,8 +76,13 @@ impl<'n> MapReader<'n> {
 
     /// A boolean under `key` (default `false`).
     pub(crate) fn bool(&self, key: &str, sink: &mut Sink<'_>) -> bool {
+        self.bool_or(key, false, sink)
+    }
+
+    /// A boolean under `key`, `default` when it is absent or not a boolean.
+    pub(crate) fn bool_or(&self, key: &str, default: bool, sink: &mut Sink<'_>) -> bool {
         match self.get(key) {
-            None => false,
+            None => default,
             Some(n) => match n.value {
                 Value::Bool(b) => b,
                 _ => {
@@ -86,7 +91,7 @@ impl<'n> MapReader<'n> {
                         format!("{key:?} must be true or false, found {}", n.kind()),
                         "write true or false without quotes",
                     );
-                    false
+                    default
                 }
             },
         }

@@ -1,9 +1,10 @@
 //! Reports and dashboards (`reports.yaml`): read and checked against the catalogue of
-//! metrics, breakdowns, charts and widgets leadflow computes (see `docs/metrics.md`).
+//! metrics, breakdowns, charts and widgets leadflow computes (listed in `docs/config.md`,
+//! "Reports catalogue"; a test keeps that list equal to these constants).
 
 use leadflow_core::ObjectType;
 
-use crate::diag::{Sink, choices_hint};
+use crate::diag::{Sink, choices_hint, suggest_name};
 use crate::node::{Loc, Node};
 use crate::properties::PropertySchema;
 use crate::reader::MapReader;
@@ -109,7 +110,19 @@ fn chart_known(chart: &str, schema: &PropertySchema) -> bool {
 
 pub(crate) fn read_file(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_>) -> Reports {
     let mut out = Reports::default();
-    let Some(map) = root.as_map() else { return out };
+    let Some(map) = root.as_map() else {
+        if !matches!(root.value, crate::node::Value::Null) {
+            sink.hint(
+                root,
+                format!(
+                    "reports.yaml must map report and dashboard keys to their definitions, found {}",
+                    root.kind()
+                ),
+                "write lead_generation_report:\n  name: \"Lead Generation Performance\"\n  metrics: [...]",
+            );
+        }
+        return out;
+    };
     for (key, def) in map {
         let key_text = key.as_text().unwrap_or_default();
         let Some(r) = MapReader::new(def, &format!("{key_text:?}"), sink) else {
@@ -184,10 +197,14 @@ pub(crate) fn read_file(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_
                     Some(p) => breakdowns.push(p),
                     None => {
                         let known = schema.known_names(ObjectType::Contacts);
+                        let hint = match suggest_name(&b, known.iter().map(String::as_str)) {
+                            Some(best) => format!("did you mean {best:?}?"),
+                            None => "breakdowns are contact properties, by label or internal name (or campaign, icp, strategy)".to_owned(),
+                        };
                         sink.hint(
                             n,
-                            format!("breakdown {b:?} is not a contact property"),
-                            choices_hint(&b, known.iter().map(String::as_str)),
+                            format!("unknown contact property {b:?} in breakdowns"),
+                            hint,
                         );
                     }
                 }

@@ -58,6 +58,11 @@ impl fmt::Display for ValueError {
 
 impl std::error::Error for ValueError {}
 
+/// A number as people write it: whole numbers without a decimal point.
+pub fn fmt_number(n: f64) -> String {
+    fmt_bound(n)
+}
+
 fn fmt_bound(n: f64) -> String {
     if n.fract() == 0.0 {
         format!("{}", n as i64)
@@ -88,7 +93,7 @@ impl PropertySpec {
     /// What values this property allows, in words.
     pub fn allowed(&self) -> String {
         match &self.kind {
-            PropertyKind::Dropdown { options } => {
+            PropertyKind::Dropdown { options, .. } => {
                 format!(
                     "allowed: {}",
                     options
@@ -145,10 +150,17 @@ impl PropertySpec {
     pub fn parse_value(&self, text: &str) -> Result<TypedValue, ValueError> {
         let t = text.trim();
         match &self.kind {
-            PropertyKind::Dropdown { options } => options
+            PropertyKind::Dropdown { options, labels } => options
                 .iter()
                 .find(|o| o.as_str() == t)
                 .or_else(|| options.iter().find(|o| o.eq_ignore_ascii_case(t)))
+                .or_else(|| {
+                    // An option may be given by its label, when it has one of its own.
+                    labels
+                        .iter()
+                        .find(|(_, l)| l.eq_ignore_ascii_case(t))
+                        .map(|(v, _)| v)
+                })
                 .map(|o| TypedValue::Option(o.clone()))
                 .ok_or_else(|| {
                     let mut e = self.refuse(text);
@@ -254,9 +266,7 @@ mod tests {
     fn dropdowns_take_options_and_suggest_near_misses() {
         let p = spec(
             "Response Status",
-            PropertyKind::Dropdown {
-                options: vec!["No Response".into(), "Interested".into()],
-            },
+            PropertyKind::dropdown(["No Response", "Interested"]),
         );
         assert_eq!(
             p.parse_value("Interested").unwrap(),

@@ -10,7 +10,7 @@ use leadflow_core::ObjectType;
 use crate::diag::{Sink, choices_hint};
 use crate::expr::{check_condition, check_template, translate_condition, translate_template};
 use crate::node::{Loc, Node, Value};
-use crate::properties::{PropertyKind, PropertySchema};
+use crate::properties::{DEAL_KEY_PROPERTY, PropertyKind, PropertySchema};
 use crate::reader::MapReader;
 use crate::settings::Settings;
 
@@ -261,6 +261,9 @@ pub struct Workflow {
     pub conditions: Vec<Condition>,
     /// Re-enrollment policy.
     pub reenrollment: Reenrollment,
+    /// Whether it runs (`enabled: false` keeps it checked and its stages and sequences
+    /// prepared, but the engine does not enroll anyone).
+    pub enabled: bool,
     /// Where it is written.
     pub loc: Loc,
 }
@@ -604,7 +607,10 @@ fn read_action(
             let increase = match r.string("lead_score_increase", false, sink) {
                 None => 0,
                 Some((text, n)) => match text.trim().parse::<i64>() {
-                    Ok(v) => v,
+                    Ok(v) => {
+                        check_score_increase(v, n, schema, sink);
+                        v
+                    }
                     Err(_) => {
                         sink.hint(
                             n,
@@ -632,6 +638,45 @@ fn read_action(
         condition,
         loc: name_node.loc,
     })
+}
+
+/// A Lead Score increase is added and the result clamped to Lead Score's range, so one
+/// larger than the whole range is a mistake (`"500"` for a 1-100 score).
+fn check_score_increase(v: i64, node: &Node, schema: &PropertySchema, sink: &mut Sink<'_>) {
+    let Some(spec) = schema.find(ObjectType::Contacts, "lead_score") else {
+        if v != 0 {
+            sink.hint(
+                node,
+                "lead_score_increase needs the lead_score property in properties.yaml",
+                "add lead_score (type: \"number\", range: \"1-100\") to contact_properties",
+            );
+        }
+        return;
+    };
+    let PropertyKind::Number {
+        min: Some(lo),
+        max: Some(hi),
+    } = spec.kind
+    else {
+        return;
+    };
+    let span = hi - lo;
+    if (v as f64).abs() > span {
+        sink.hint(
+            node,
+            format!(
+                "lead_score_increase {v} is more than the whole range of {}",
+                spec.label
+            ),
+            format!(
+                "{} takes values from {} to {} (its range in properties.yaml); the increase is added and the result kept in that range, so use at most {}",
+                spec.label,
+                crate::values::fmt_number(lo),
+                crate::values::fmt_number(hi),
+                crate::values::fmt_number(span)
+            ),
+        );
+    }
 }
 
 fn read_workflow(
@@ -697,6 +742,7 @@ fn read_workflow(
             }
         },
     };
+    let enabled = r.bool_or("enabled", true, sink);
     Some(Workflow {
         key: key_text,
         name,
@@ -704,6 +750,7 @@ fn read_workflow(
         actions,
         conditions,
         reenrollment,
+        enabled,
         loc: key.loc,
     })
 }
@@ -741,6 +788,19 @@ pub(crate) fn read_file(
                 );
             }
             out.push(w);
+        }
+    }
+    let first_deal = out
+        .iter()
+        .flat_map(|w| &w.actions)
+        .find(|a| matches!(a.kind, ActionKind::CreateDeal { .. }));
+    if let Some(action) = first_deal {
+        if schema.find(ObjectType::Deals, DEAL_KEY_PROPERTY).is_none() {
+            sink.error(
+                action.loc,
+                format!("create_deal needs the deal property {DEAL_KEY_PROPERTY}, which makes deal creation idempotent, and properties.yaml does not define it"),
+                Some(format!("add to properties.yaml:\ndeal_properties:\n  {DEAL_KEY_PROPERTY}:\n    type: \"text\"\n    unique: true")),
+            );
         }
     }
     out

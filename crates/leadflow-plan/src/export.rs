@@ -32,8 +32,12 @@ pub fn export_yaml(portal: &PortalSnapshot) -> String {
         }
         for p in custom {
             let options: Vec<String> = p.options.iter().map(|o| o.value.clone()).collect();
-            let Some(kind) = PropertyKind::from_hubspot(&p.type_, &p.field_type, options.clone())
-            else {
+            let pairs = p
+                .options
+                .iter()
+                .map(|o| (o.value.clone(), o.label.clone()))
+                .collect();
+            let Some(kind) = PropertyKind::from_hubspot(&p.type_, &p.field_type, pairs) else {
                 let _ = writeln!(
                     out,
                     "  # {}: type {}/{} has no leadflow equivalent, skipped",

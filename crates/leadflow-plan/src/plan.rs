@@ -322,7 +322,7 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
             let mut changes = Vec::new();
             let mut update = PropertyUpdate::default();
             // Options: add missing ones, relabel, keep the portal's extras unless pruning.
-            if let PropertyKind::Dropdown { options } = &spec.kind {
+            if let PropertyKind::Dropdown { options, .. } = &spec.kind {
                 let added: Vec<String> = options
                     .iter()
                     .filter(|o| !current.options.iter().any(|c| &c.value == *o))

@@ -28,14 +28,12 @@ fn schema() -> PropertySchema {
             p(
                 "response_status",
                 "Response Status",
-                PropertyKind::Dropdown {
-                    options: vec![
-                        "No Response".into(),
-                        "Interested".into(),
-                        "Not Interested".into(),
-                        "Meeting Scheduled".into(),
-                    ],
-                },
+                PropertyKind::dropdown([
+                    "No Response",
+                    "Interested",
+                    "Not Interested",
+                    "Meeting Scheduled",
+                ]),
             ),
             p(
                 "last_outreach_date",
