@@ -81,6 +81,17 @@ fn forbidden() -> BTreeMap<&'static str, &'static [&'static str]> {
             "leadflow-contract",
             &["leadflow-hubspot", "leadflow-sandbox", "leadflow"][..],
         ),
+        (
+            "leadflow-import",
+            &[
+                "leadflow-store",
+                "leadflow-plan",
+                "leadflow-sync",
+                "leadflow-server",
+                "leadflow-sandbox",
+                "leadflow",
+            ][..],
+        ),
     ])
 }
 
