@@ -243,7 +243,7 @@ impl Associations {
     /// Links pairs with the default type, 100 per call. Repeating it is harmless.
     ///
     /// # Errors
-    /// Any [`crate::Error`] of a whole call.
+    /// Any [`crate::Error`] when no chunk succeeded; failed chunks are in the outcome.
     pub async fn batch_associate_default(
         &self,
         pairs: &[(String, String)],
@@ -264,7 +264,7 @@ impl Associations {
     /// Makes links with the given types, 100 per call. Repeating it is harmless.
     ///
     /// # Errors
-    /// Any [`crate::Error`] of a whole call.
+    /// Any [`crate::Error`] when no chunk succeeded; failed chunks are in the outcome.
     pub async fn batch_create(
         &self,
         links: &[NewAssociation],
@@ -280,7 +280,7 @@ impl Associations {
     /// The links of many records, 100 per call.
     ///
     /// # Errors
-    /// Any [`crate::Error`] of a whole call.
+    /// Any [`crate::Error`] when no chunk succeeded; failed chunks are in the outcome.
     pub async fn batch_read(&self, ids: &[String]) -> Result<BatchOutcome<RecordAssociations>> {
         let inputs: Vec<_> = ids.iter().map(|i| json!({ "id": i })).collect();
         self.batch("read", "crm.associations.batch_read", inputs, true)
@@ -290,7 +290,8 @@ impl Associations {
     /// Removes links, 100 sources per call.
     ///
     /// # Errors
-    /// Any [`crate::Error`] of a whole call.
+    /// Any [`crate::Error`], including that of a chunk that failed while others succeeded
+    /// (removing links is safe to repeat).
     pub async fn batch_archive(&self, pairs: &[(String, String)]) -> Result<()> {
         let inputs: Vec<_> = pairs
             .iter()
@@ -303,6 +304,7 @@ impl Associations {
             true,
         )
         .await
+        .and_then(BatchOutcome::require_all_chunks)
         .map(|_| ())
     }
 }

@@ -55,9 +55,9 @@ pub use auth::{Credentials, OAuthCredentials};
 pub use error::{ApiErrorBody, ApiErrorDetail, Error, RatePolicy, Result};
 pub use lists::{CrmList, Lists, Membership, MembershipChange};
 pub use model::{
-    AssociationCategory, AssociationSpec, BatchError, BatchOutcome, CrmObject, Direction, Filter,
-    FilterGroup, InlineAssociation, NextPage, ObjectId, ObjectInput, ObjectUpdate, Operator, Page,
-    Paging, PropertyValues, SearchPage, SearchRequest, Sort,
+    AssociationCategory, AssociationSpec, BatchError, BatchOutcome, CrmObject, Direction,
+    FailedChunk, Filter, FilterGroup, InlineAssociation, NextPage, ObjectId, ObjectInput,
+    ObjectUpdate, Operator, Page, Paging, PropertyValues, SearchPage, SearchRequest, Sort,
 };
 pub use objects::{
     ListOptions, MAX_BATCH_INPUTS, MAX_FILTERS_PER_GROUP, MAX_LIST_PAGE, MAX_SEARCH_PAGE, Objects,

@@ -215,14 +215,31 @@ pub(crate) struct BatchResponse<T> {
     pub(crate) errors: Vec<BatchError>,
 }
 
-/// What a batch call did: every result, and every input that failed (HubSpot's 207).
-/// A batch with failed inputs is not an `Err`: the other inputs succeeded.
-#[derive(Clone, Debug, PartialEq)]
+/// What a batch call did: every result, every input that failed (HubSpot's 207), and
+/// every chunk of up to 100 inputs that failed as a whole.
+///
+/// A batch with failed inputs or failed chunks is not an `Err`: the other inputs and
+/// chunks succeeded, and their results are here. The call is an `Err` only when no chunk
+/// succeeded, so nothing is lost by returning the error alone.
+#[derive(Debug)]
 pub struct BatchOutcome<T> {
     /// The records written or read.
     pub results: Vec<T>,
     /// One entry per failed input.
     pub errors: Vec<BatchError>,
+    /// One entry per chunk HubSpot refused as a whole (a 400 for the chunk) or that kept
+    /// failing until the retries ran out; none of its inputs has a result.
+    pub failed_chunks: Vec<FailedChunk>,
+}
+
+/// A chunk of a batch call that failed as a whole.
+#[derive(Debug)]
+pub struct FailedChunk {
+    /// The chunk's inputs, as indexes into the inputs given to the call.
+    pub inputs: std::ops::Range<usize>,
+    /// Why it failed. After a timeout or a 5xx on a create, the chunk's outcome is
+    /// unknown ([`crate::Error::is_retryable`]); read before creating again.
+    pub error: crate::Error,
 }
 
 impl<T> Default for BatchOutcome<T> {
@@ -230,6 +247,7 @@ impl<T> Default for BatchOutcome<T> {
         Self {
             results: Vec::new(),
             errors: Vec::new(),
+            failed_chunks: Vec::new(),
         }
     }
 }
@@ -237,7 +255,25 @@ impl<T> Default for BatchOutcome<T> {
 impl<T> BatchOutcome<T> {
     /// Whether every input succeeded.
     pub fn is_complete(&self) -> bool {
-        self.errors.is_empty()
+        self.errors.is_empty() && self.failed_chunks.is_empty()
+    }
+
+    /// The indexes of the inputs that were in a failed chunk.
+    pub fn failed_chunk_inputs(&self) -> impl Iterator<Item = usize> + '_ {
+        self.failed_chunks.iter().flat_map(|c| c.inputs.clone())
+    }
+
+    /// The call's outcome, or the first failed chunk's error: for callers that can only
+    /// use a complete answer (reads that are simply repeated later).
+    ///
+    /// # Errors
+    /// The error of the first chunk that failed as a whole.
+    pub fn require_all_chunks(mut self) -> crate::Result<Self> {
+        if self.failed_chunks.is_empty() {
+            Ok(self)
+        } else {
+            Err(self.failed_chunks.swap_remove(0).error)
+        }
     }
 
     pub(crate) fn absorb(&mut self, other: BatchResponse<T>) {

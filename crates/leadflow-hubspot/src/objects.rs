@@ -248,7 +248,8 @@ impl Objects {
     /// Reads records by id (or by `id_property`), 100 per call. Unknown ids come back as errors.
     ///
     /// # Errors
-    /// Any [`Error`] of a whole call; per-id failures are in the outcome.
+    /// Any [`Error`] when no chunk succeeded; per-id failures and failed chunks are in the
+    /// outcome.
     pub async fn batch_read(
         &self,
         ids: &[String],
@@ -271,8 +272,9 @@ impl Objects {
     /// idempotently, give the records a unique-value property and use [`Objects::batch_upsert`].
     ///
     /// # Errors
-    /// Any [`Error`] of a whole call; per-input failures are in the outcome, keyed by
-    /// `objectWriteTraceId`.
+    /// Any [`Error`] when no chunk succeeded; per-input failures are in the outcome, keyed
+    /// by `objectWriteTraceId`, and chunks that failed as a whole are in
+    /// [`BatchOutcome::failed_chunks`] so that the records created are never lost.
     pub async fn batch_create(&self, inputs: Vec<ObjectInput>) -> Result<BatchOutcome<CrmObject>> {
         self.batch(
             "crm.objects.batch_create",
@@ -287,7 +289,8 @@ impl Objects {
     /// Updates records, 100 per call.
     ///
     /// # Errors
-    /// Any [`Error`] of a whole call; per-input failures are in the outcome.
+    /// Any [`Error`] when no chunk succeeded; per-input failures and failed chunks are in
+    /// the outcome.
     pub async fn batch_update(&self, inputs: Vec<ObjectUpdate>) -> Result<BatchOutcome<CrmObject>> {
         self.batch(
             "crm.objects.batch_update",
@@ -304,7 +307,8 @@ impl Objects {
     /// create records exactly once. Each result says whether it was `new`.
     ///
     /// # Errors
-    /// Any [`Error`] of a whole call; per-input failures are in the outcome.
+    /// Any [`Error`] when no chunk succeeded; per-input failures and failed chunks are in
+    /// the outcome.
     pub async fn batch_upsert(
         &self,
         id_property: &str,
@@ -332,7 +336,8 @@ impl Objects {
     /// Archives records, 100 per call.
     ///
     /// # Errors
-    /// Any [`Error`].
+    /// Any [`Error`], including that of a chunk that failed while others succeeded:
+    /// archiving is safe to repeat, so the caller simply archives the same ids again.
     pub async fn batch_archive(&self, ids: &[String]) -> Result<()> {
         let inputs: Vec<ObjectId> = ids.iter().map(|i| ObjectId::from(i.as_str())).collect();
         self.batch::<_, serde_json::Value, _>(
@@ -343,6 +348,7 @@ impl Objects {
             |chunk| json!({ "inputs": chunk }),
         )
         .await
+        .and_then(BatchOutcome::require_all_chunks)
         .map(|_| ())
     }
 

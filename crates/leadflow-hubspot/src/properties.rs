@@ -229,10 +229,11 @@ impl Properties {
         self.client.json(&ep, &[], Some(property)).await
     }
 
-    /// Creates properties in one call; existing ones come back as errors.
+    /// Creates properties, 100 per call; existing ones come back as errors.
     ///
     /// # Errors
-    /// Any [`crate::Error`] of the whole call.
+    /// Any [`crate::Error`] when no chunk succeeded; per-property failures and chunks
+    /// that failed as a whole are in the outcome.
     pub async fn batch_create(
         &self,
         properties: &[PropertyCreate],
@@ -241,15 +242,9 @@ impl Properties {
             format!("{}/batch/create", self.base()),
             "crm.properties.batch_create",
         );
-        let mut outcome = BatchOutcome::default();
-        for chunk in properties.chunks(crate::objects::MAX_BATCH_INPUTS) {
-            let r: BatchResponse<Property> = self
-                .client
-                .json(&ep, &[], Some(&json!({ "inputs": chunk })))
-                .await?;
-            outcome.absorb(r);
-        }
-        Ok(outcome)
+        self.client
+            .batch(&ep, properties, |chunk| json!({ "inputs": chunk }))
+            .await
     }
 
     /// Reads the named properties.

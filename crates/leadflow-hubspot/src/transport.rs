@@ -466,8 +466,13 @@ impl Client {
 
 impl Client {
     /// Runs a batch call over `inputs` in chunks of 100, `batch_concurrency` chunks at a
-    /// time, and gathers every chunk's results and per-input errors. A chunk that fails as
-    /// a whole fails the call.
+    /// time, and gathers every chunk's results and per-input errors.
+    ///
+    /// A chunk that fails as a whole (HubSpot refuses it, or the retries run out) does not
+    /// throw away the chunks that worked: it is reported in
+    /// [`BatchOutcome::failed_chunks`](crate::BatchOutcome) with the inputs it held. Only
+    /// when no chunk succeeded is the call an `Err` (the first chunk's error), since then
+    /// there is nothing to keep.
     pub(crate) async fn batch<I, T, F>(
         &self,
         ep: &Endpoint,
@@ -480,27 +485,57 @@ impl Client {
         F: Fn(&[I]) -> serde_json::Value + Sync,
     {
         use futures::stream::{self, StreamExt};
-        let body = &body;
+        let size = crate::objects::MAX_BATCH_INPUTS;
+        // A named async fn per chunk rather than an async block in the closure: the
+        // latter makes callers' futures fail rustc's higher-ranked `Send` check.
         let answers: Vec<Result<Option<crate::model::BatchResponse<T>>>> =
-            stream::iter(inputs.chunks(crate::objects::MAX_BATCH_INPUTS))
-                .map(|chunk| async move {
-                    let raw = self.call(ep, &[], Some(&body(chunk))).await?;
-                    if raw.body.is_empty() {
-                        Ok(None)
-                    } else {
-                        decode(ep, &raw).map(Some)
-                    }
-                })
+            stream::iter(inputs.chunks(size))
+                .map(|chunk| self.batch_chunk(ep, body(chunk)))
                 .buffered(self.inner.batch_concurrency)
                 .collect()
                 .await;
         let mut outcome = crate::model::BatchOutcome::default();
-        for answer in answers {
-            if let Some(r) = answer? {
-                outcome.absorb(r);
+        let mut succeeded = answers.is_empty();
+        for (n, answer) in answers.into_iter().enumerate() {
+            match answer {
+                Ok(r) => {
+                    succeeded = true;
+                    if let Some(r) = r {
+                        outcome.absorb(r);
+                    }
+                }
+                Err(error) => outcome.failed_chunks.push(crate::model::FailedChunk {
+                    inputs: n * size..((n + 1) * size).min(inputs.len()),
+                    error,
+                }),
             }
         }
+        if !succeeded {
+            return Err(outcome.failed_chunks.swap_remove(0).error);
+        }
+        for chunk in &outcome.failed_chunks {
+            tracing::warn!(
+                endpoint = ep.name,
+                first_input = chunk.inputs.start,
+                inputs = chunk.inputs.len(),
+                error = %chunk.error,
+                "a batch chunk failed; the other chunks' results are kept"
+            );
+        }
         Ok(outcome)
+    }
+
+    async fn batch_chunk<T: DeserializeOwned>(
+        &self,
+        ep: &Endpoint,
+        body: serde_json::Value,
+    ) -> Result<Option<crate::model::BatchResponse<T>>> {
+        let raw = self.call(ep, &[], Some(&body)).await?;
+        if raw.body.is_empty() {
+            Ok(None)
+        } else {
+            decode(ep, &raw).map(Some)
+        }
     }
 }
 

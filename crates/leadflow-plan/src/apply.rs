@@ -98,12 +98,19 @@ pub async fn apply(
         }
     }
     for (object, list) in creates {
-        let outcome = attempt!(client.properties(object).batch_create(&list));
+        let mut outcome = attempt!(client.properties(object).batch_create(&list));
         report.writes += 1;
         for created in &outcome.results {
             report
                 .properties_created
                 .push(format!("{}.{}", object.api_name(), created.name));
+        }
+        // A chunk refused as a whole: the created ones are reported, planning again finishes.
+        if let Some(chunk) = outcome.failed_chunks.pop() {
+            return Err(ApplyError::Failed {
+                source: chunk.error,
+                report,
+            });
         }
         // A property that exists already (created by an earlier, interrupted apply) is fine.
         let real: Vec<String> = outcome

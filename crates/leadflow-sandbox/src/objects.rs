@@ -407,12 +407,19 @@ fn check_record(
 }
 
 /// Creates a record; returns its id and the webhook events it caused.
-pub(crate) fn create_record(
-    data: &mut Data,
+/// A checked create: the property values to store and the inline links to make.
+type CheckedCreate = (
+    BTreeMap<String, String>,
+    Vec<(&'static str, u64, String, u32)>,
+);
+
+/// Checks a create against the portal without writing anything.
+fn check_create(
+    data: &Data,
     t: &str,
     input: &Map<String, Value>,
     associations: &[Value],
-) -> Result<(u64, Vec<Value>), ApiError> {
+) -> Result<CheckedCreate, ApiError> {
     let mut props = check_values(data, t, input)?;
     props.retain(|_, v| !v.is_empty());
     check_record(data, t, None, &props, true)?;
@@ -447,6 +454,16 @@ pub(crate) fn create_record(
             links.push((to_t, to_id, category, type_id));
         }
     }
+    Ok((props, links))
+}
+
+pub(crate) fn create_record(
+    data: &mut Data,
+    t: &str,
+    input: &Map<String, Value>,
+    associations: &[Value],
+) -> Result<(u64, Vec<Value>), ApiError> {
+    let (mut props, links) = check_create(data, t, input, associations)?;
     let now = now_ms();
     let id = data.next_record_id(t);
     props.insert("hs_object_id".to_owned(), id.to_string());
@@ -861,6 +878,40 @@ fn error_of(e: &ApiError, input: &Value) -> Value {
     standard_error(e.category, &e.message, context)
 }
 
+/// HubSpot reports a failed input of a batch create on its own (207) only when the input
+/// carries an `objectWriteTraceId`; any other failing input fails the whole batch with
+/// that input's error, and nothing is created (`hubspot-facts.md` §3).
+fn check_untraced_inputs(data: &Data, t: &str, inputs: &[Value]) -> Result<(), ApiError> {
+    let mut emails = std::collections::HashSet::new();
+    for input in inputs {
+        let props = input["properties"].as_object().cloned().unwrap_or_default();
+        let traced = input.get("objectWriteTraceId").is_some();
+        let assocs = input["associations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let checked = check_create(data, t, &props, &assocs);
+        // An email repeated inside the batch is a duplicate too.
+        let email = checked
+            .as_ref()
+            .ok()
+            .and_then(|(p, _)| p.get("email"))
+            .filter(|_| t == "contacts")
+            .map(|e| e.to_lowercase());
+        let checked = match email {
+            Some(e) if !emails.insert(e.clone()) => Err(ApiError::conflict(
+                "CONFLICT",
+                format!("Contact already exists. The batch holds {e} twice."),
+            )),
+            _ => checked.map(|_| ()),
+        };
+        if let (Err(e), false) = (checked, traced) {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 async fn batch_create(
     State(state): State<SandboxState>,
     Path(raw): Path<String>,
@@ -873,6 +924,7 @@ async fn batch_create(
     let (mut results, mut errors, mut events) = (Vec::new(), Vec::new(), Vec::new());
     {
         let mut data = lock(&state.0.data);
+        check_untraced_inputs(&data, t, &body.inputs)?;
         for input in &body.inputs {
             let props = input["properties"].as_object().cloned().unwrap_or_default();
             let assocs = input["associations"]
@@ -1086,7 +1138,12 @@ async fn merge(
             let mut merged: Vec<String> = p
                 .props
                 .get("hs_merged_object_ids")
-                .map(|v| v.split(';').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+                .map(|v| {
+                    v.split(';')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default();
             merged.push(secondary.to_string());
             p.props

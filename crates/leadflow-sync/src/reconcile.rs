@@ -189,6 +189,7 @@ async fn store_fresh(
         .objects(t)
         .batch_read(ids, properties, None)
         .await
+        .and_then(leadflow_hubspot::BatchOutcome::require_all_chunks)
         .map_err(hs(t))?;
     let records: Vec<_> = outcome.results.iter().map(to_stored).collect();
     store

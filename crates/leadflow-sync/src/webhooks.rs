@@ -183,6 +183,7 @@ pub async fn apply_webhook_events(
             .objects(*t)
             .batch_read(&wanted, &props, None)
             .await
+            .and_then(leadflow_hubspot::BatchOutcome::require_all_chunks)
             .map_err(|source| SyncError::HubSpot {
                 object_type: *t,
                 source,

@@ -172,10 +172,19 @@ async fn exercise(client: &Client) -> anyhow::Result<Vec<Step>> {
     steps.push(Step {
         what: "batch update lead_source = Outbound",
         result: format!(
-            "{} updated in {} calls, {} failed",
+            "{} updated in {} calls, {} failed{}",
             outcome.results.len(),
             contacts.len().div_ceil(100),
-            outcome.errors.len()
+            outcome.errors.len() + outcome.failed_chunk_inputs().count(),
+            outcome
+                .failed_chunks
+                .first()
+                .map(|c| format!(
+                    " ({} chunks refused: {})",
+                    outcome.failed_chunks.len(),
+                    c.error
+                ))
+                .unwrap_or_default()
         ),
         millis: ms,
     });

@@ -203,3 +203,120 @@ async fn a_batch_with_a_bad_input_reports_it_and_keeps_the_rest() {
         Some(&vec!["t2".to_owned()])
     );
 }
+
+fn contact_inputs(n: usize, bad: Option<usize>) -> Vec<ObjectInput> {
+    (0..n)
+        .map(|i| {
+            let mut properties = values(&[("email", &format!("chunk{i}@example.com"))]);
+            if Some(i) == bad {
+                // Not an option of lifecyclestage: without an objectWriteTraceId, HubSpot
+                // refuses the whole batch this input is in.
+                properties.insert("lifecyclestage".into(), "friend".into());
+            }
+            ObjectInput {
+                properties,
+                ..ObjectInput::default()
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_refused_chunk_keeps_the_chunks_that_worked() {
+    let sb = sandbox(empty_config()).await;
+    let contacts = client(&sb.url()).objects(ObjectType::Contacts);
+    let outcome = contacts
+        .batch_create(contact_inputs(250, Some(210)))
+        .await
+        .expect("two chunks of three succeeded, so the call is not an Err");
+    assert_eq!(outcome.results.len(), 200);
+    assert!(outcome.errors.is_empty());
+    assert!(!outcome.is_complete());
+    assert_eq!(outcome.failed_chunks.len(), 1);
+    let failed = &outcome.failed_chunks[0];
+    assert_eq!(failed.inputs, 200..250);
+    assert_eq!(outcome.failed_chunk_inputs().count(), 50);
+    match &failed.error {
+        Error::Api { status, body, .. } => {
+            assert_eq!(*status, 400);
+            assert_eq!(body.category(), "VALIDATION_ERROR");
+        }
+        other => panic!("expected HubSpot's 400, got {other:?}"),
+    }
+    assert_eq!(
+        sb.state().count("contacts"),
+        200,
+        "the refused chunk wrote nothing"
+    );
+    // The created records are exactly the inputs outside the failed chunk.
+    let created: BTreeSet<String> = outcome
+        .results
+        .iter()
+        .filter_map(|r| r.get("email").map(str::to_owned))
+        .collect();
+    let expected: BTreeSet<String> = (0..200).map(|i| format!("chunk{i}@example.com")).collect();
+    assert_eq!(created, expected);
+    // A caller that needs every chunk gets the chunk's error.
+    let err = outcome.require_all_chunks().unwrap_err();
+    assert_eq!(err.status(), Some(400));
+}
+
+#[tokio::test]
+async fn a_batch_whose_every_chunk_fails_is_an_error() {
+    let sb = sandbox(empty_config()).await;
+    let contacts = client(&sb.url()).objects(ObjectType::Contacts);
+    let err = contacts
+        .batch_create(contact_inputs(50, Some(3)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(sb.state().count("contacts"), 0);
+}
+
+#[tokio::test]
+async fn a_chunk_whose_retries_run_out_is_reported_with_its_inputs() {
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    // The second chunk (ids 100 to 149) meets a 503 on every attempt; the first succeeds.
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/batch/read"))
+        .and(body_string_contains("\"id\":\"120\""))
+        .respond_with(ResponseTemplate::new(503).set_body_string(
+            r#"{"status":"error","message":"unavailable","category":"SERVICE_UNAVAILABLE","correlationId":"c"}"#,
+        ))
+        .mount(&server)
+        .await;
+    let first: Vec<serde_json::Value> = (0..100)
+        .map(|i| serde_json::json!({"id": i.to_string(), "properties": {}, "archived": false}))
+        .collect();
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/contacts/batch/read"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"status": "COMPLETE", "results": first, "startedAt": "2026-01-01T00:00:00Z", "completedAt": "2026-01-01T00:00:00Z"}),
+        ))
+        .mount(&server)
+        .await;
+    let ids: Vec<String> = (0..150).map(|i| i.to_string()).collect();
+    let outcome = client(&server.uri())
+        .objects(ObjectType::Contacts)
+        .batch_read(&ids, &[], None)
+        .await
+        .expect("the first chunk succeeded");
+    assert_eq!(outcome.results.len(), 100);
+    assert_eq!(outcome.failed_chunks.len(), 1);
+    assert_eq!(outcome.failed_chunks[0].inputs, 100..150);
+    assert!(
+        matches!(
+            outcome.failed_chunks[0].error,
+            Error::Api {
+                status: 503,
+                attempts: 4,
+                ..
+            }
+        ),
+        "{:?}",
+        outcome.failed_chunks[0].error
+    );
+    assert!(outcome.failed_chunks[0].error.is_retryable());
+}
