@@ -6,11 +6,13 @@ use std::time::Duration;
 use leadflow_sandbox::{Faults, Sandbox, SandboxConfig, SandboxHandle, Seed};
 use serde_json::{Value, json};
 
-async fn sandbox(config: SandboxConfig) -> SandboxHandle {
+mod search;
+
+pub(crate) async fn sandbox(config: SandboxConfig) -> SandboxHandle {
     Sandbox::spawn(config).await.unwrap()
 }
 
-fn empty() -> SandboxConfig {
+pub(crate) fn empty() -> SandboxConfig {
     let mut c = SandboxConfig {
         seed: Seed::Empty,
         ..SandboxConfig::default()
@@ -19,12 +21,12 @@ fn empty() -> SandboxConfig {
     c
 }
 
-fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
 }
 
-async fn call(
+pub(crate) async fn call(
     sb: &SandboxHandle,
     method: &str,
     path: &str,

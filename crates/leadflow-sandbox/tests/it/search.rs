@@ -1,0 +1,209 @@
+//! Search: every operator against a small known portal, and the filter and sort limits.
+
+use serde_json::{Value, json};
+
+use crate::{call, empty, sandbox};
+
+/// Four contacts with known values; returns their ids in order.
+async fn portal(sb: &leadflow_sandbox::SandboxHandle) -> Vec<String> {
+    let (s, a, _) = call(
+        sb,
+        "POST",
+        "/crm/v3/properties/contacts",
+        Some(json!({"name": "lead_score", "label": "Lead Score", "type": "number", "fieldType": "number", "groupName": "contactinformation"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{a}");
+    let people = [
+        json!({"email": "ada@acme.com", "firstname": "Ada", "jobtitle": "Chief Executive Officer", "lead_score": "10", "lifecyclestage": "lead"}),
+        json!({"email": "bob@beta.io", "firstname": "Bob", "jobtitle": "Sales Manager", "lead_score": "5", "lifecyclestage": "customer"}),
+        json!({"email": "cy@acme.com", "firstname": "Cy", "jobtitle": "VP Sales", "lead_score": "7"}),
+        json!({"email": "di@gamma.org", "firstname": "Di", "lead_score": "3", "lifecyclestage": "lead"}),
+    ];
+    let mut ids = Vec::new();
+    for p in people {
+        let (s, a, _) = call(
+            sb,
+            "POST",
+            "/crm/v3/objects/contacts",
+            Some(json!({ "properties": p })),
+        )
+        .await;
+        assert_eq!(s, 201, "{a}");
+        ids.push(a["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+fn f(property: &str, operator: &str) -> Value {
+    json!({"propertyName": property, "operator": operator})
+}
+
+fn fv(property: &str, operator: &str, value: &str) -> Value {
+    json!({"propertyName": property, "operator": operator, "value": value})
+}
+
+#[tokio::test]
+async fn every_operator_selects_the_right_records() {
+    let sb = sandbox(empty()).await;
+    let ids = portal(&sb).await;
+    let cases: Vec<(&str, Value, Vec<usize>)> = vec![
+        (
+            "EQ is case-insensitive on text",
+            fv("firstname", "EQ", "ada"),
+            vec![0],
+        ),
+        (
+            "NEQ includes records without the property",
+            fv("lifecyclestage", "NEQ", "lead"),
+            vec![1, 2],
+        ),
+        (
+            "LT compares numbers as numbers",
+            fv("lead_score", "LT", "5"),
+            vec![3],
+        ),
+        ("LTE", fv("lead_score", "LTE", "5"), vec![1, 3]),
+        (
+            "GT: 10 > 7 numerically",
+            fv("lead_score", "GT", "7"),
+            vec![0],
+        ),
+        ("GTE", fv("lead_score", "GTE", "7"), vec![0, 2]),
+        (
+            "BETWEEN is inclusive",
+            json!({"propertyName": "lead_score", "operator": "BETWEEN", "value": "5", "highValue": "7"}),
+            vec![1, 2],
+        ),
+        (
+            "IN with lower-case values",
+            json!({"propertyName": "firstname", "operator": "IN", "values": ["bob", "di"]}),
+            vec![1, 3],
+        ),
+        (
+            "NOT_IN includes records without the property",
+            json!({"propertyName": "lifecyclestage", "operator": "NOT_IN", "values": ["lead"]}),
+            vec![1, 2],
+        ),
+        ("HAS_PROPERTY", f("jobtitle", "HAS_PROPERTY"), vec![0, 1, 2]),
+        (
+            "NOT_HAS_PROPERTY",
+            f("jobtitle", "NOT_HAS_PROPERTY"),
+            vec![3],
+        ),
+        (
+            "CONTAINS_TOKEN matches a word",
+            fv("jobtitle", "CONTAINS_TOKEN", "sales"),
+            vec![1, 2],
+        ),
+        (
+            "CONTAINS_TOKEN with a leading wildcard",
+            fv("email", "CONTAINS_TOKEN", "*@acme.com"),
+            vec![0, 2],
+        ),
+        (
+            "NOT_CONTAINS_TOKEN includes records without the property",
+            fv("jobtitle", "NOT_CONTAINS_TOKEN", "sales"),
+            vec![0, 3],
+        ),
+    ];
+    let operators: std::collections::BTreeSet<&str> = cases
+        .iter()
+        .filter_map(|(_, filter, _)| filter["operator"].as_str())
+        .collect();
+    assert_eq!(
+        operators.len(),
+        13,
+        "every operator is covered: {operators:?}"
+    );
+    for (what, filter, expected) in cases {
+        let (s, a, _) = call(
+            &sb,
+            "POST",
+            "/crm/v3/objects/contacts/search",
+            Some(json!({"filterGroups": [{"filters": [filter]}], "limit": 100})),
+        )
+        .await;
+        assert_eq!(s, 200, "{what}: {a}");
+        let got: Vec<&str> = a["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        let want: Vec<&str> = expected.iter().map(|i| ids[*i].as_str()).collect();
+        assert_eq!(got, want, "{what}");
+        assert_eq!(a["total"], want.len(), "{what}");
+    }
+}
+
+#[tokio::test]
+async fn filters_in_a_group_are_anded_and_groups_ored() {
+    let sb = sandbox(empty()).await;
+    let ids = portal(&sb).await;
+    let body = json!({"filterGroups": [
+        {"filters": [fv("lifecyclestage", "EQ", "lead"), fv("lead_score", "GT", "5")]},
+        {"filters": [fv("firstname", "EQ", "Cy")]},
+    ], "limit": 100});
+    let (s, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(body)).await;
+    assert_eq!(s, 200, "{a}");
+    let got: Vec<&str> = a["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, vec![ids[0].as_str(), ids[2].as_str()]);
+}
+
+fn groups(sizes: &[usize]) -> Value {
+    Value::Array(
+        sizes
+            .iter()
+            .map(|n| json!({"filters": vec![fv("lead_score", "GTE", "0"); *n]}))
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn filter_and_sort_limits_are_hubspots() {
+    let sb = sandbox(empty()).await;
+    portal(&sb).await;
+    let sort = |p: &str| json!({"propertyName": p, "direction": "ASCENDING"});
+    let refused = [
+        (
+            "19 filters in all",
+            json!({"filterGroups": groups(&[6, 6, 6, 1])}),
+        ),
+        (
+            "7 filters in a group",
+            json!({"filterGroups": groups(&[7])}),
+        ),
+        ("6 groups", json!({"filterGroups": groups(&[1; 6])})),
+        (
+            "two sorts",
+            json!({"sorts": [sort("lead_score"), sort("email")]}),
+        ),
+    ];
+    for (what, body) in refused {
+        let (s, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(body)).await;
+        assert_eq!(s, 400, "{what}: {a}");
+        assert_eq!(a["category"], "VALIDATION_ERROR", "{what}");
+        assert_eq!(a["status"], "error", "{what}");
+        assert!(a["correlationId"].is_string(), "{what}");
+    }
+    // The limits themselves are allowed.
+    let allowed = [
+        (
+            "18 filters in all",
+            json!({"filterGroups": groups(&[6, 6, 6])}),
+        ),
+        ("5 groups", json!({"filterGroups": groups(&[1; 5])})),
+        ("one sort", json!({"sorts": [sort("lead_score")]})),
+    ];
+    for (what, body) in allowed {
+        let (s, a, _) = call(&sb, "POST", "/crm/v3/objects/contacts/search", Some(body)).await;
+        assert_eq!(s, 200, "{what}: {a}");
+        assert_eq!(a["total"], 4, "{what}");
+    }
+}
