@@ -2,7 +2,8 @@
 //!
 //! HubSpot says a 401 is not a refresh signal, so the OAuth token is refreshed on its
 //! `expires_in`, a margin before expiry, never in reaction to a 401. Secrets stay in
-//! [`Secret`] and are exposed only into the `Authorization` header and the token request.
+//! [`Secret`] and are exposed only into the `Authorization` header, the token request and
+//! the private-app token introspection (`scopes.rs`).
 
 use std::time::Duration;
 
@@ -75,6 +76,14 @@ impl Auth {
             credentials,
             access: Mutex::new(None),
             refresh_token: Mutex::new(None),
+        }
+    }
+
+    /// The private app's (or static) token, when that is the credential.
+    pub(crate) fn private_app_token(&self) -> Option<&Secret> {
+        match &self.credentials {
+            Credentials::Token(t) => Some(t),
+            Credentials::OAuth(_) => None,
         }
     }
 

@@ -43,6 +43,7 @@ mod pipelines;
 mod properties;
 mod rate;
 mod retry;
+mod scopes;
 mod sequences;
 mod transport;
 pub mod webhooks;

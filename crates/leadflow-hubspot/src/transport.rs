@@ -211,6 +211,11 @@ impl Client {
         &self.inner.base_url
     }
 
+    /// The live credentials, for the token introspection (`scopes.rs`).
+    pub(crate) fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+
     pub(crate) async fn json<B, T>(
         &self,
         ep: &Endpoint,

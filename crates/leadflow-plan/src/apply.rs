@@ -1,7 +1,9 @@
 //! Carrying a plan out, with the fewest write calls.
 //!
-//! Order: groups, then new properties (one batch call per object), then updates, then
-//! range rules, then missing stages. Every step is safe to repeat: if a call fails
+//! First the token's scopes are checked against what the writes need (when HubSpot can
+//! tell them), so a token that may write contact properties but not deal properties
+//! writes nothing. Then, in order: groups, new properties (one batch call per object),
+//! updates, range rules, missing stages. Every step is safe to repeat: if a call fails
 //! half-way, planning again from the portal sees what was done and finishes the rest.
 
 use std::collections::BTreeMap;
@@ -43,6 +45,10 @@ pub enum ApplyError {
     /// The plan has conflicts or other blockers; nothing was written.
     #[error("nothing was applied: {}", .0.join("; "))]
     Blocked(Vec<String>),
+    /// The token lacks scopes the plan's writes need (HubSpot's token introspection says
+    /// so); nothing was written.
+    #[error("nothing was applied: the token lacks {}, which this plan's writes need; add the scope to the private app (Settings > Integrations > Private apps > Scopes) and use its new token", .0.join(" and "))]
+    MissingScopes(Vec<String>),
     /// A call failed; what was done before it is in the report. Run apply again to finish.
     #[error("{source}; {} write calls had succeeded before it. Run apply again to finish: it plans from the portal and does only what is left", report.writes)]
     Failed {
@@ -70,6 +76,29 @@ pub async fn apply(
 ) -> Result<ApplyReport, ApplyError> {
     if plan.has_blockers() {
         return Err(ApplyError::Blocked(plan.blockers.clone()));
+    }
+    // The plan may have been made without the token's scopes (or by another client):
+    // check them again here, before the first write.
+    let required = plan.required_scopes(options.prune);
+    if !required.is_empty() {
+        match client.token_scopes().await {
+            Ok(Some(granted)) => {
+                let missing: Vec<String> = required
+                    .into_keys()
+                    .filter(|s| !granted.contains(s))
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(ApplyError::MissingScopes(missing));
+                }
+            }
+            Ok(None) => {}
+            Err(source) => {
+                return Err(ApplyError::Failed {
+                    source,
+                    report: ApplyReport::default(),
+                });
+            }
+        }
     }
     let mut report = ApplyReport::default();
     macro_rules! attempt {

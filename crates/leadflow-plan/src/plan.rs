@@ -1,7 +1,8 @@
 //! The plan: a pure function of the project and a portal snapshot.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use leadflow_config::properties::DEAL_KEY_PROPERTY;
 use leadflow_config::workflows::ActionKind;
 use leadflow_config::{Project, PropertyKind, PropertySpec};
 use leadflow_core::ObjectType;
@@ -118,6 +119,10 @@ pub struct RuleItem {
     pub value: String,
     /// Whether the portal already has it.
     pub unchanged: bool,
+    /// In the portal, but the configuration has no such range (the range was removed):
+    /// kept, and listed as a step by hand under `--prune`, since HubSpot's Property
+    /// Validations API can set and replace rules but not delete them.
+    pub unmanaged: bool,
 }
 
 /// A pipeline stage the workflows need.
@@ -165,6 +170,9 @@ pub struct Plan {
     pub manual_steps: Vec<String>,
     /// Warnings (an `existing` property that is missing, for instance).
     pub warnings: Vec<String>,
+    /// Scopes apply needs that the token lacks (when HubSpot told its scopes); each is also
+    /// a blocker, so nothing is written.
+    pub missing_scopes: Vec<String>,
 }
 
 impl Plan {
@@ -205,6 +213,41 @@ impl Plan {
     pub fn is_converged(&self) -> bool {
         self.writes() == 0 && !self.has_blockers()
     }
+
+    /// The scopes apply's writes need, each with what it is needed for. `prune`: unmanaged
+    /// properties are archived too.
+    pub fn required_scopes(&self, prune: bool) -> BTreeMap<String, BTreeSet<&'static str>> {
+        let mut out: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
+        let mut need = |object: &str, what: &'static str| {
+            out.entry(format!("crm.schemas.{object}.write"))
+                .or_default()
+                .insert(what);
+        };
+        for (object, _, _) in &self.groups_to_create {
+            need(object, "create the property group");
+        }
+        for p in &self.properties {
+            match p.action {
+                PropertyAction::Create | PropertyAction::ExistingMissing => {
+                    need(&p.object, "create properties")
+                }
+                PropertyAction::Update { .. } => need(&p.object, "update properties"),
+                PropertyAction::Unmanaged if prune => need(&p.object, "archive properties"),
+                _ => {}
+            }
+        }
+        for r in self.rules.iter().filter(|r| !r.unchanged) {
+            need(&r.object, "set validation rules");
+        }
+        if self
+            .stages
+            .iter()
+            .any(|s| s.existing_id.is_none() && s.pipeline_id.is_some())
+        {
+            need("deals", "create pipeline stages");
+        }
+        out
+    }
 }
 
 fn options_of(spec: &PropertySpec) -> Vec<PropertyOption> {
@@ -212,7 +255,7 @@ fn options_of(spec: &PropertySpec) -> Vec<PropertyOption> {
         .iter()
         .enumerate()
         .map(|(i, o)| PropertyOption {
-            label: o.clone(),
+            label: spec.option_label(o).to_owned(),
             value: o.clone(),
             hidden: false,
             display_order: Some(i as i32),
@@ -266,6 +309,19 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                 project.settings.group_label.clone(),
             ));
         }
+        // Display order: the configuration's order. Positions HubSpot already holds in
+        // that order (for instance those `export` read) are kept; otherwise, or when a
+        // property is created, every managed property is renumbered by its place.
+        let positions: Option<Vec<i32>> = managed
+            .iter()
+            .filter(|s| !s.existing)
+            .map(|s| {
+                portal
+                    .property(object, &s.name)
+                    .and_then(|p| p.display_order)
+            })
+            .collect();
+        let in_order = positions.is_some_and(|p| p.is_sorted());
         for (order, spec) in managed.iter().enumerate() {
             let order = order as i32;
             let item = |action, create, update| PropertyItem {
@@ -319,6 +375,30 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                     .push(item(PropertyAction::Conflict { reason }, None, None));
                 continue;
             }
+            let portal_unique = current.has_unique_value == Some(true);
+            if spec.unique != portal_unique {
+                let reason = if spec.unique {
+                    format!(
+                        "the portal has {} without unique values (hasUniqueValue false), the configuration says unique: true{}; HubSpot cannot make an existing property unique safely, since its values may already repeat: archive {} in HubSpot and apply again to create it unique",
+                        spec.name,
+                        if spec.name == DEAL_KEY_PROPERTY {
+                            " (leadflow relies on it to create each deal exactly once)"
+                        } else {
+                            ""
+                        },
+                        spec.name
+                    )
+                } else {
+                    format!(
+                        "the portal has {} with unique values (hasUniqueValue true), the configuration does not say unique: true; HubSpot cannot drop the flag of an existing property safely: add unique: true to properties.yaml",
+                        spec.name
+                    )
+                };
+                plan.blockers.push(format!("conflict: {reason}"));
+                plan.properties
+                    .push(item(PropertyAction::Conflict { reason }, None, None));
+                continue;
+            }
             let mut changes = Vec::new();
             let mut update = PropertyUpdate::default();
             // Options: add missing ones, relabel, keep the portal's extras unless pruning.
@@ -335,10 +415,9 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                         .options
                         .iter()
                         .filter_map(|c| {
-                            options
-                                .iter()
-                                .find(|o| **o == c.value && **o != c.label)
-                                .map(|o| (c.value.clone(), c.label.clone(), o.clone()))
+                            let wanted = spec.option_label(&c.value);
+                            (options.contains(&c.value) && wanted != c.label)
+                                .then(|| (c.value.clone(), c.label.clone(), wanted.to_owned()))
                         })
                         .collect()
                 };
@@ -367,7 +446,7 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                     let base = new_options.len() as i32;
                     for (i, a) in added.iter().enumerate() {
                         new_options.push(PropertyOption {
-                            label: a.clone(),
+                            label: spec.option_label(a).to_owned(),
                             value: a.clone(),
                             hidden: false,
                             display_order: Some(base + i as i32),
@@ -410,7 +489,7 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                     });
                     update.group_name = Some(group.clone());
                 }
-                if current.display_order != Some(order) {
+                if !in_order && current.display_order != Some(order) {
                     changes.push(Change::DisplayOrder {
                         from: current.display_order,
                         to: order,
@@ -431,7 +510,34 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
             if let PropertyKind::Number { min, max } = spec.kind {
                 let existing = portal.rules.get(&(object, spec.name.clone()));
                 for (rule_type, bound) in [("MIN_NUMBER", min), ("MAX_NUMBER", max)] {
-                    let Some(b) = bound else { continue };
+                    let Some(b) = bound else {
+                        // A range removed from the configuration leaves its rule behind.
+                        let stale = existing
+                            .into_iter()
+                            .flatten()
+                            .find(|r| r.rule_type == rule_type);
+                        if let (Some(rule), false) = (stale, spec.existing) {
+                            let value = rule.rule_arguments.join(", ");
+                            if prune {
+                                plan.manual_steps.push(format!(
+                                    "remove the {rule_type} rule ({value}) of {} ({}.{}) in HubSpot (Settings > Properties > {} > Rules): properties.yaml has no range for it, and HubSpot's Property Validations API can set and replace rules but not delete them",
+                                    spec.label,
+                                    object.api_name(),
+                                    spec.name,
+                                    spec.label
+                                ));
+                            }
+                            plan.rules.push(RuleItem {
+                                object: object.api_name().to_owned(),
+                                property: spec.name.clone(),
+                                rule_type: rule_type.to_owned(),
+                                value,
+                                unchanged: true,
+                                unmanaged: true,
+                            });
+                        }
+                        continue;
+                    };
                     let value = fmt_number(b);
                     let unchanged = existing.is_some_and(|rules| {
                         rules.iter().any(|r| {
@@ -446,6 +552,7 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
                         rule_type: rule_type.to_owned(),
                         value,
                         unchanged,
+                        unmanaged: false,
                     });
                 }
             }
@@ -553,6 +660,20 @@ pub fn plan(project: &Project, portal: &PortalSnapshot, prune: bool) -> Plan {
         }
     }
     plan.sequences = sequences;
+
+    // Scopes: when HubSpot told the token's scopes, a missing one stops apply before it
+    // writes anything, instead of a 403 after half of its writes.
+    if let Some(granted) = &portal.token_scopes {
+        for (scope, needed_for) in plan.required_scopes(prune) {
+            if !granted.contains(&scope) {
+                plan.blockers.push(format!(
+                    "missing scope {scope}: the token cannot {}, which this plan needs; add the scope to the private app (Settings > Integrations > Private apps > Scopes) and use its new token",
+                    needed_for.into_iter().collect::<Vec<_>>().join(", ")
+                ));
+                plan.missing_scopes.push(scope);
+            }
+        }
+    }
     plan
 }
 

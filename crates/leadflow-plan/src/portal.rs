@@ -1,4 +1,5 @@
-//! Reading what a plan needs from the portal: reads only, no writes.
+//! Reading what a plan needs from the portal: reads only, no writes (the token's scopes
+//! are read through HubSpot's token introspection, a POST that changes nothing).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +23,8 @@ pub struct PortalSnapshot {
     pub sequences: BTreeSet<String>,
     /// Whether any owner has a user id (sequences are listed per user).
     pub has_sequence_users: bool,
+    /// The token's scopes, when HubSpot can tell (a private app's token); `None` otherwise.
+    pub token_scopes: Option<BTreeSet<String>>,
 }
 
 impl PortalSnapshot {
@@ -39,7 +42,10 @@ impl PortalSnapshot {
 /// # Errors
 /// The first client error.
 pub async fn fetch(client: &Client, project: &Project) -> Result<PortalSnapshot> {
-    let mut snap = PortalSnapshot::default();
+    let mut snap = PortalSnapshot {
+        token_scopes: client.token_scopes().await?,
+        ..PortalSnapshot::default()
+    };
     for object in [ObjectType::Contacts, ObjectType::Deals] {
         let api = client.properties(object);
         snap.properties.insert(object, api.list(false).await?);

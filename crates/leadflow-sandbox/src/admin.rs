@@ -1,5 +1,5 @@
-//! Admin endpoints under `/__sandbox/` (no auth, not limited, not recorded), and the
-//! OAuth token endpoint.
+//! Admin endpoints under `/__sandbox/` (no auth, not limited, not recorded), the OAuth
+//! token endpoint and the private-app token introspection.
 
 use std::collections::HashMap;
 
@@ -32,6 +32,57 @@ pub(crate) fn routes() -> Router<SandboxState> {
             post(finish),
         )
         .route("/oauth/v1/token", post(token))
+        .route(
+            "/oauth/v2/private-apps/get/access-token-info",
+            post(access_token_info),
+        )
+}
+
+/// Every scope the sandbox checks (`gate.rs`): what a token granted "every scope" has.
+const ALL_SCOPES: [&str; 16] = [
+    "crm.objects.contacts.read",
+    "crm.objects.contacts.write",
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.objects.deals.read",
+    "crm.objects.deals.write",
+    "crm.objects.owners.read",
+    "crm.schemas.contacts.write",
+    "crm.schemas.companies.write",
+    "crm.schemas.deals.write",
+    "crm.lists.read",
+    "crm.lists.write",
+    "automation.sequences.read",
+    "automation.sequences.enrollments.write",
+    "crm.schemas.contacts.read",
+    "crm.schemas.deals.read",
+];
+
+/// HubSpot's private-app token introspection: `{"tokenKey"}` → `{userId, hubId, appId, scopes}`.
+async fn access_token_info(State(state): State<SandboxState>, body: Bytes) -> ApiResult {
+    let body: serde_json::Value = parse(&body)?;
+    let Some(key) = body["tokenKey"].as_str() else {
+        return Err(ApiError::validation("tokenKey is required"));
+    };
+    let grants = &state.0.config.tokens;
+    let scopes: Vec<String> = if grants.is_empty() {
+        ALL_SCOPES.map(str::to_owned).to_vec()
+    } else {
+        match grants.iter().find(|g| g.token == key) {
+            Some(g) => g
+                .scopes
+                .clone()
+                .unwrap_or_else(|| ALL_SCOPES.map(str::to_owned).to_vec()),
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "OBJECT_NOT_FOUND",
+                    "no private app has this access token",
+                ));
+            }
+        }
+    };
+    Ok(Json(json!({ "userId": 1, "hubId": 62515, "appId": 1, "scopes": scopes })).into_response())
 }
 
 async fn get_faults(State(state): State<SandboxState>) -> impl IntoResponse {

@@ -291,7 +291,7 @@ async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let snapshot = leadflow_plan::fetch(&client, &project)
         .await
         .context("reading the portal")?;
-    let yaml = leadflow_plan::export_yaml(&snapshot);
+    let yaml = leadflow_plan::export_yaml(&snapshot, &project.settings.group_name);
     match args.output {
         Some(path) => {
             std::fs::write(&path, yaml).with_context(|| format!("writing {}", path.display()))?;

@@ -1,7 +1,8 @@
 use std::collections::BTreeSet;
 
 use leadflow_hubspot::{
-    Pipeline, PipelineStage, Property, PropertyGroup, PropertyOption, ValidationRule,
+    Pipeline, PipelineStage, Property, PropertyGroup, PropertyOption, PropertyUpdate,
+    ValidationRule,
 };
 
 use super::*;
@@ -325,6 +326,283 @@ fn label_option_and_order_changes_are_updates_and_extras_are_unmanaged() {
     }));
 }
 
+/// The changes planned for `name`, and its update body.
+fn changes_of(plan: &Plan, name: &str) -> (Vec<Change>, PropertyUpdate) {
+    let item = plan.properties.iter().find(|p| p.name == name).unwrap();
+    let PropertyAction::Update { changes } = &item.action else {
+        panic!("{name} is not an update: {item:?}")
+    };
+    (changes.clone(), item.update.clone().unwrap())
+}
+
+#[test]
+fn group_description_and_display_order_changes_are_planned_and_converge() {
+    let project = project();
+    let first = plan(&project, &fresh_portal(), false);
+    let mut portal = applied(fresh_portal(), &first);
+    {
+        let props = portal.properties.get_mut(&ObjectType::Contacts).unwrap();
+        let notes = props.iter_mut().find(|p| p.name == "notes").unwrap();
+        notes.group_name = "contactinformation".into();
+        let tag = props.iter_mut().find(|p| p.name == "campaign_tag").unwrap();
+        tag.description = "old words".into();
+        // ICP Type (place 1) and ICP Fit Score (place 2) swap places.
+        props
+            .iter_mut()
+            .find(|p| p.name == "icp_type")
+            .unwrap()
+            .display_order = Some(2);
+        props
+            .iter_mut()
+            .find(|p| p.name == "icp_fit_score")
+            .unwrap()
+            .display_order = Some(1);
+    }
+    let p = plan(&project, &portal, false);
+
+    let (changes, update) = changes_of(&p, "notes");
+    assert_eq!(
+        changes,
+        vec![Change::Group {
+            from: "contactinformation".into(),
+            to: "outbound_lead_generation".into()
+        }]
+    );
+    assert_eq!(
+        update.group_name.as_deref(),
+        Some("outbound_lead_generation")
+    );
+
+    let (changes, update) = changes_of(&p, "campaign_tag");
+    assert_eq!(
+        changes,
+        vec![Change::Description {
+            from: "old words".into(),
+            to: "Campaign or session identifier".into()
+        }]
+    );
+    assert_eq!(
+        update.description.as_deref(),
+        Some("Campaign or session identifier")
+    );
+
+    let (changes, update) = changes_of(&p, "icp_type");
+    assert_eq!(
+        changes,
+        vec![Change::DisplayOrder {
+            from: Some(2),
+            to: 1
+        }]
+    );
+    assert_eq!(update.display_order, Some(1));
+    let (changes, _) = changes_of(&p, "icp_fit_score");
+    assert_eq!(
+        changes,
+        vec![Change::DisplayOrder {
+            from: Some(1),
+            to: 2
+        }]
+    );
+    assert_eq!(
+        p.properties
+            .iter()
+            .filter(|i| matches!(i.action, PropertyAction::Update { .. }))
+            .count(),
+        4,
+        "nothing else changes"
+    );
+    let again = plan(&project, &applied(portal, &p), false);
+    assert!(again.is_converged(), "{:?}", again.properties);
+}
+
+#[test]
+fn positions_the_portal_holds_in_the_configured_order_are_kept() {
+    let project = project();
+    let first = plan(&project, &fresh_portal(), false);
+    let mut portal = applied(fresh_portal(), &first);
+    // Spread out (as HubSpot's own numbering may be), but in the same order.
+    for p in portal.properties.get_mut(&ObjectType::Contacts).unwrap() {
+        if let Some(o) = p.display_order {
+            p.display_order = Some(o * 10 + 5);
+        }
+    }
+    assert!(plan(&project, &portal, false).is_converged());
+}
+
+#[test]
+fn a_unique_flag_that_differs_is_a_conflict() {
+    let project = project();
+    let first = plan(&project, &fresh_portal(), false);
+    let mut portal = applied(fresh_portal(), &first);
+    portal
+        .properties
+        .get_mut(&ObjectType::Deals)
+        .unwrap()
+        .iter_mut()
+        .find(|p| p.name == "leadflow_deal_key")
+        .unwrap()
+        .has_unique_value = Some(false);
+    portal
+        .properties
+        .get_mut(&ObjectType::Contacts)
+        .unwrap()
+        .iter_mut()
+        .find(|p| p.name == "session_id")
+        .unwrap()
+        .has_unique_value = Some(true);
+    let p = plan(&project, &portal, false);
+    let reason = |name: &str| match &p.properties.iter().find(|i| i.name == name).unwrap().action {
+        PropertyAction::Conflict { reason } => reason.clone(),
+        other => panic!("{name}: {other:?}"),
+    };
+    let deal_key = reason("leadflow_deal_key");
+    assert!(deal_key.contains("without unique values"), "{deal_key}");
+    assert!(
+        deal_key.contains("create each deal exactly once"),
+        "{deal_key}"
+    );
+    assert!(deal_key.contains("archive leadflow_deal_key"), "{deal_key}");
+    assert!(
+        reason("session_id").contains("add unique: true to properties.yaml"),
+        "{}",
+        reason("session_id")
+    );
+    assert_eq!(p.blockers.len(), 2, "{:?}", p.blockers);
+    assert!(p.blockers.iter().all(|b| b.starts_with("conflict: ")));
+}
+
+#[test]
+fn option_labels_are_created_and_relabelled() {
+    let dir = tempfile::tempdir().unwrap();
+    leadflow_config::init(dir.path(), true).unwrap();
+    let path = dir.path().join("properties.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "options: [\"ICP-A\", \"ICP-B\", \"ICP-C\"]",
+        "options: [{ value: \"ICP-A\", label: \"Tier A\" }, \"ICP-B\", \"ICP-C\"]",
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    let (project, diags) = leadflow_config::load(dir.path());
+    assert!(diags.is_empty(), "{diags:?}");
+    let first = plan(&project, &fresh_portal(), false);
+    let icp = first
+        .properties
+        .iter()
+        .find(|p| p.name == "icp_type")
+        .unwrap();
+    let created = &icp.create.as_ref().unwrap().options;
+    assert_eq!(
+        (created[0].value.as_str(), created[0].label.as_str()),
+        ("ICP-A", "Tier A")
+    );
+    let mut portal = applied(fresh_portal(), &first);
+    assert!(plan(&project, &portal, false).is_converged());
+    portal
+        .properties
+        .get_mut(&ObjectType::Contacts)
+        .unwrap()
+        .iter_mut()
+        .find(|p| p.name == "icp_type")
+        .unwrap()
+        .options[0]
+        .label = "ICP-A".into();
+    let (changes, _) = changes_of(&plan(&project, &portal, false), "icp_type");
+    assert_eq!(
+        changes,
+        vec![Change::OptionsRelabelled {
+            options: vec![("ICP-A".into(), "ICP-A".into(), "Tier A".into())]
+        }]
+    );
+}
+
+#[test]
+fn rules_of_a_removed_range_are_unmanaged_and_removed_by_hand_under_prune() {
+    let project = project();
+    let first = plan(&project, &fresh_portal(), false);
+    let portal = applied(fresh_portal(), &first);
+    // The configuration drops the range of ICP Fit Score.
+    let mut without = project.clone();
+    for p in &mut without.properties.properties {
+        if p.name == "icp_fit_score" {
+            p.kind = PropertyKind::Number {
+                min: None,
+                max: None,
+            };
+        }
+    }
+    let kept = plan(&without, &portal, false);
+    let stale: Vec<_> = kept.rules.iter().filter(|r| r.unmanaged).collect();
+    assert_eq!(
+        stale
+            .iter()
+            .map(|r| (r.property.as_str(), r.rule_type.as_str(), r.value.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("icp_fit_score", "MIN_NUMBER", "1"),
+            ("icp_fit_score", "MAX_NUMBER", "10")
+        ]
+    );
+    assert!(
+        stale.iter().all(|r| r.unchanged),
+        "no write sets them again"
+    );
+    assert!(
+        kept.is_converged(),
+        "unmanaged rules are kept, like properties"
+    );
+    assert!(kept.manual_steps.is_empty());
+
+    let pruned = plan(&without, &portal, true);
+    assert_eq!(pruned.manual_steps.len(), 2, "{:?}", pruned.manual_steps);
+    assert!(
+        pruned.manual_steps[0].contains("remove the MIN_NUMBER rule (1) of ICP Fit Score"),
+        "{}",
+        pruned.manual_steps[0]
+    );
+    assert!(
+        pruned.manual_steps[0].contains("not delete them"),
+        "{}",
+        pruned.manual_steps[0]
+    );
+    assert_eq!(pruned.writes(), 0, "nothing the API could do");
+}
+
+#[test]
+fn missing_scopes_block_the_plan_and_name_the_scope() {
+    let project = project();
+    let mut portal = fresh_portal();
+    portal.token_scopes = Some(
+        ["crm.objects.contacts.read", "crm.schemas.contacts.write"]
+            .map(String::from)
+            .into_iter()
+            .collect(),
+    );
+    let p = plan(&project, &portal, false);
+    assert_eq!(p.missing_scopes, ["crm.schemas.deals.write"]);
+    assert!(p.has_blockers());
+    assert!(
+        p.blockers
+            .iter()
+            .any(|b| b.starts_with("missing scope crm.schemas.deals.write")
+                && b.contains("create pipeline stages")
+                && b.contains("create properties")),
+        "{:?}",
+        p.blockers
+    );
+    assert_eq!(
+        p.required_scopes(false).into_keys().collect::<Vec<_>>(),
+        ["crm.schemas.contacts.write", "crm.schemas.deals.write"]
+    );
+
+    // A converged portal needs no scope at all.
+    let after = applied(fresh_portal(), &plan(&project, &fresh_portal(), false));
+    let mut read_only = after.clone();
+    read_only.token_scopes = Some(BTreeSet::new());
+    let p = plan(&project, &read_only, false);
+    assert!(p.is_converged(), "{:?}", p.blockers);
+    assert!(p.missing_scopes.is_empty());
+}
+
 #[test]
 fn missing_sequences_and_pipelines_are_explained() {
     let project = project();
@@ -378,7 +656,7 @@ fn export_round_trips_through_the_config_loader() {
     let project = project();
     let first = plan(&project, &fresh_portal(), false);
     let portal = applied(fresh_portal(), &first);
-    let yaml = crate::export_yaml(&portal);
+    let yaml = crate::export_yaml(&portal, "outbound_lead_generation");
     let dir = tempfile::tempdir().unwrap();
     leadflow_config::init(dir.path(), true).unwrap();
     std::fs::write(dir.path().join("properties.yaml"), &yaml).unwrap();

@@ -4,7 +4,7 @@
 use leadflow_config::Project;
 use leadflow_core::{ObjectType, Secret};
 use leadflow_hubspot::{Client, ClientConfig, Credentials, Error, PropertyCreate, RetryPolicy};
-use leadflow_plan::{ApplyOptions, PropertyAction, apply, fetch, plan};
+use leadflow_plan::{ApplyError, ApplyOptions, PropertyAction, apply, fetch, plan};
 use leadflow_sandbox::{Faults, Sandbox, SandboxConfig, SandboxHandle, TokenGrant};
 
 fn project() -> (Project, tempfile::TempDir) {
@@ -24,11 +24,14 @@ fn client(sb: &SandboxHandle, token: &str) -> Client {
     Client::new(c).unwrap()
 }
 
+/// The token introspection is a POST that reads.
+const TOKEN_INFO: &str = "/oauth/v2/private-apps/get/access-token-info";
+
 fn writes(sb: &SandboxHandle) -> usize {
     sb.state()
         .traffic()
         .iter()
-        .filter(|x| x.method != "GET")
+        .filter(|x| x.method != "GET" && x.path != TOKEN_INFO)
         .count()
 }
 
@@ -202,10 +205,302 @@ async fn a_token_without_schema_scopes_is_told_which_scope_is_missing() {
     .unwrap();
     let c = client(&sb, "ro");
     let p = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    assert_eq!(
+        p.missing_scopes,
+        ["crm.schemas.contacts.write", "crm.schemas.deals.write"]
+    );
     let err = apply(&c, &p, ApplyOptions::default()).await.unwrap_err();
     let shown = err.to_string();
-    assert!(shown.contains("crm.schemas.contacts.write"), "{shown}");
-    assert!(shown.contains("0 write calls had succeeded"), "{shown}");
+    assert!(shown.starts_with("nothing was applied"), "{shown}");
+    assert!(
+        shown.contains("missing scope crm.schemas.contacts.write"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("missing scope crm.schemas.deals.write"),
+        "{shown}"
+    );
+}
+
+fn grant(token: &str, scopes: &[&str]) -> TokenGrant {
+    TokenGrant {
+        token: token.into(),
+        scopes: Some(scopes.iter().map(|s| (*s).to_owned()).collect()),
+    }
+}
+
+const READS: [&str; 4] = [
+    "crm.objects.contacts.read",
+    "crm.objects.deals.read",
+    "crm.objects.owners.read",
+    "automation.sequences.read",
+];
+
+#[tokio::test]
+async fn a_token_that_may_write_contact_but_not_deal_schemas_writes_nothing() {
+    let (project, _dir) = project();
+    let contacts_only: Vec<&str> = READS
+        .iter()
+        .copied()
+        .chain(["crm.schemas.contacts.write"])
+        .collect();
+    let sb = Sandbox::spawn(SandboxConfig {
+        record_traffic: true,
+        tokens: vec![
+            grant("contacts-only", &contacts_only),
+            TokenGrant {
+                token: "all".into(),
+                scopes: None,
+            },
+        ],
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = client(&sb, "contacts-only");
+    let snapshot = fetch(&c, &project).await.unwrap();
+    assert!(
+        snapshot
+            .token_scopes
+            .as_ref()
+            .unwrap()
+            .contains("crm.schemas.contacts.write")
+    );
+    let p = plan(&project, &snapshot, false);
+    assert_eq!(p.missing_scopes, ["crm.schemas.deals.write"]);
+    assert!(
+        p.blockers
+            .iter()
+            .any(|b| b.contains("missing scope crm.schemas.deals.write")
+                && b.contains("create pipeline stages")),
+        "{:?}",
+        p.blockers
+    );
+    let err = apply(&c, &p, ApplyOptions::default()).await.unwrap_err();
+    assert!(matches!(err, ApplyError::Blocked(_)), "{err}");
+
+    // A plan made without the scopes (by another client, or before they changed) is
+    // checked again by apply itself, before its first write.
+    let mut unaware = snapshot.clone();
+    unaware.token_scopes = None;
+    let p = plan(&project, &unaware, false);
+    assert!(!p.has_blockers(), "{:?}", p.blockers);
+    let err = apply(&c, &p, ApplyOptions::default()).await.unwrap_err();
+    match &err {
+        ApplyError::MissingScopes(missing) => assert_eq!(missing, &["crm.schemas.deals.write"]),
+        other => panic!("{other}"),
+    }
+    assert!(err.to_string().contains("crm.schemas.deals.write"), "{err}");
+    assert_eq!(
+        writes(&sb),
+        0,
+        "no contact property was created before the 403"
+    );
+    let all = client(&sb, "all");
+    assert!(
+        all.properties(ObjectType::Contacts)
+            .get("icp_fit_score")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_deal_key_that_is_not_unique_in_the_portal_is_a_conflict() {
+    let (project, _dir) = project();
+    let sb = Sandbox::spawn(SandboxConfig {
+        record_traffic: true,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = client(&sb, "t");
+    c.properties(ObjectType::Deals)
+        .create(&PropertyCreate {
+            name: "leadflow_deal_key".into(),
+            label: "leadflow deal key".into(),
+            type_: "string".into(),
+            field_type: "text".into(),
+            group_name: "dealinformation".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    sb.state().clear_traffic();
+    let p = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    let key = p
+        .properties
+        .iter()
+        .find(|i| i.name == "leadflow_deal_key")
+        .unwrap();
+    let PropertyAction::Conflict { reason } = &key.action else {
+        panic!("{key:?}")
+    };
+    assert!(reason.contains("without unique values"), "{reason}");
+    assert!(reason.contains("exactly once"), "{reason}");
+    let err = apply(&c, &p, ApplyOptions::default()).await.unwrap_err();
+    assert!(err.to_string().contains("leadflow_deal_key"), "{err}");
+    assert_eq!(writes(&sb), 0);
+}
+
+#[tokio::test]
+async fn lead_source_with_another_type_is_a_conflict_and_missing_it_is_created_with_a_warning() {
+    let (project, _dir) = project();
+    let sb = Sandbox::spawn(SandboxConfig {
+        record_traffic: true,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = client(&sb, "t");
+    let contacts = c.properties(ObjectType::Contacts);
+    contacts.archive("lead_source").await.unwrap();
+
+    // Missing: planned as a create with a warning, and created by apply.
+    let p = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    let item = p
+        .properties
+        .iter()
+        .find(|i| i.name == "lead_source")
+        .unwrap();
+    assert_eq!(item.action, PropertyAction::ExistingMissing);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("lead_source") && w.contains("apply creates it")),
+        "{:?}",
+        p.warnings
+    );
+    let report = apply(&c, &p, ApplyOptions::default()).await.unwrap();
+    assert!(
+        report
+            .properties_created
+            .contains(&"contacts.lead_source".to_owned()),
+        "{report:?}"
+    );
+    let created = contacts.get("lead_source").await.unwrap().unwrap();
+    assert_eq!(
+        (created.type_.as_str(), created.field_type.as_str()),
+        ("enumeration", "select")
+    );
+    assert_eq!(
+        created
+            .options
+            .iter()
+            .map(|o| o.value.as_str())
+            .collect::<Vec<_>>(),
+        ["Inbound", "Outbound"]
+    );
+    assert!(plan(&project, &fetch(&c, &project).await.unwrap(), false).is_converged());
+
+    // Another type: a conflict, and nothing is written.
+    contacts.archive("lead_source").await.unwrap();
+    contacts
+        .create(&PropertyCreate {
+            name: "lead_source".into(),
+            label: "Lead Source".into(),
+            type_: "string".into(),
+            field_type: "text".into(),
+            group_name: "contactinformation".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    sb.state().clear_traffic();
+    let p = plan(&project, &fetch(&c, &project).await.unwrap(), false);
+    let item = p
+        .properties
+        .iter()
+        .find(|i| i.name == "lead_source")
+        .unwrap();
+    assert!(item.existing);
+    let PropertyAction::Conflict { reason } = &item.action else {
+        panic!("{item:?}")
+    };
+    assert!(reason.contains("string/text"), "{reason}");
+    assert!(reason.contains("dropdown"), "{reason}");
+    let err = apply(&c, &p, ApplyOptions::default()).await.unwrap_err();
+    assert!(matches!(err, ApplyError::Blocked(_)), "{err}");
+    assert_eq!(writes(&sb), 0);
+}
+
+#[tokio::test]
+async fn export_then_load_then_plan_changes_nothing() {
+    let (project, dir) = project();
+    let sb = Sandbox::spawn(SandboxConfig::default()).await.unwrap();
+    let c = client(&sb, "t");
+    apply(
+        &c,
+        &plan(&project, &fetch(&c, &project).await.unwrap(), false),
+        ApplyOptions::default(),
+    )
+    .await
+    .unwrap();
+    // Someone relabelled an option in HubSpot, and added a property of their own elsewhere.
+    let contacts = c.properties(ObjectType::Contacts);
+    let mut icp = contacts.get("icp_type").await.unwrap().unwrap().options;
+    icp[2].label = "ICP-C (partners)".into();
+    contacts
+        .update(
+            "icp_type",
+            &leadflow_hubspot::PropertyUpdate {
+                options: Some(icp),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    contacts
+        .create(&PropertyCreate {
+            name: "favourite_colour".into(),
+            label: "Favourite colour".into(),
+            type_: "string".into(),
+            field_type: "text".into(),
+            group_name: "contactinformation".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let yaml = leadflow_plan::export_yaml(
+        &fetch(&c, &project).await.unwrap(),
+        &project.settings.group_name,
+    );
+    assert!(
+        yaml.contains("{ value: \"ICP-C\", label: \"ICP-C (partners)\" }"),
+        "{yaml}"
+    );
+    std::fs::write(dir.path().join("properties.yaml"), &yaml).unwrap();
+    let (adopted, diags) = leadflow_config::load(dir.path());
+    assert!(diags.is_empty(), "{yaml}\n{diags:?}");
+    for name in ["lead_source", "favourite_colour"] {
+        let p = adopted.properties.find(ObjectType::Contacts, name).unwrap();
+        assert!(p.existing, "{name} is outside the managed group");
+    }
+    assert!(
+        !adopted
+            .properties
+            .find(ObjectType::Contacts, "icp_type")
+            .unwrap()
+            .existing
+    );
+    let p = plan(&adopted, &fetch(&c, &project).await.unwrap(), false);
+    assert!(
+        p.is_converged(),
+        "{:?}",
+        p.properties
+            .iter()
+            .filter(|i| i.action != PropertyAction::Unchanged)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        p.properties
+            .iter()
+            .all(|i| i.action == PropertyAction::Unchanged),
+        "{:?}",
+        p.properties
+    );
 }
 
 #[tokio::test]

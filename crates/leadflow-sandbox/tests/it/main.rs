@@ -489,3 +489,39 @@ async fn a_failed_delivery_is_retried_with_the_next_attempt_number() {
     );
     assert_eq!(sb.state().stats().webhook_failures, 1);
 }
+
+#[tokio::test]
+async fn a_private_app_token_tells_its_scopes() {
+    use leadflow_sandbox::TokenGrant;
+    let sb = sandbox(SandboxConfig {
+        tokens: vec![
+            TokenGrant {
+                token: "t".into(),
+                scopes: Some(vec!["crm.objects.contacts.read".into()]),
+            },
+            TokenGrant {
+                token: "all".into(),
+                scopes: None,
+            },
+        ],
+        ..empty()
+    })
+    .await;
+    let path = "/oauth/v2/private-apps/get/access-token-info";
+    let (status, body, _) = call(&sb, "POST", path, Some(json!({ "tokenKey": "t" }))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scopes"], json!(["crm.objects.contacts.read"]));
+    assert!(body["hubId"].is_number());
+    let (_, body, _) = call(&sb, "POST", path, Some(json!({ "tokenKey": "all" }))).await;
+    let all: Vec<&str> = body["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(all.contains(&"crm.schemas.deals.write"), "{all:?}");
+    let (status, _, _) = call(&sb, "POST", path, Some(json!({ "tokenKey": "nope" }))).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = call(&sb, "POST", path, Some(json!({}))).await;
+    assert_eq!(status, 400);
+}
