@@ -128,4 +128,23 @@ impl Store {
         tx.commit().await.ctx("commit")?;
         Ok(())
     }
+
+    /// How many events wait to be applied, and when the oldest of them occurred.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn pending_webhook_summary(&self, portal: &str) -> Result<(i64, Option<i64>)> {
+        use sqlx::Row;
+        let row = sqlx::query(
+            "SELECT COUNT(*), MIN(occurred_at) FROM webhook_events WHERE portal = $1 AND processed = 0",
+        )
+        .bind(portal)
+        .fetch_one(&self.pool)
+        .await
+        .ctx("count webhook events")?;
+        Ok((
+            row.try_get(0).ctx("count webhook events")?,
+            row.try_get(1).ctx("count webhook events")?,
+        ))
+    }
 }

@@ -19,12 +19,14 @@
 //! This crate knows the client and the store; it knows nothing about workflows or HTTP
 //! servers.
 
+mod cycle;
 mod reconcile;
 mod reference;
 mod webhooks;
 
 use std::time::Duration;
 
+pub use cycle::{ASSOCIATION_PAIRS, Properties, Step, StepOptions, StepOutcome, run_step};
 pub use reconcile::{AssociationReport, ReconcileReport, reconcile, sweep_associations};
 pub use reference::{ReferenceReport, sync_reference};
 pub use webhooks::{WebhookApplyReport, apply_webhook_events};

@@ -8,6 +8,12 @@
 //! - `sandbox`: the sandbox's own throughput for a simple GET and for a search over
 //!   100,000 contacts, with the limits lifted.
 //!
+//! - `backfill`: a sandbox in a second process with N contacts, backfilled into SQLite:
+//!   records per second as a fraction of the ceiling, and peak RSS.
+//! - `webhooks`: `leadflow serve` in a second process, SQLite store; concurrent signed
+//!   deliveries of 100 events: events stored durably per second and response-time
+//!   percentiles, then a count of what the store holds.
+//!
 //! Figures go to stdout as a table, and as one JSON object with `--json`.
 
 use std::process::ExitCode;
@@ -26,7 +32,7 @@ use serde_json::json;
 /// Options of `leadflow bench`.
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Which benchmark to run (`all` runs pacing, list and sandbox; `backfill` runs alone).
+    /// Which benchmark to run (`all` runs pacing, list and sandbox; `backfill` and `webhooks` run alone).
     #[arg(value_enum, default_value_t = Which::All)]
     which: Which,
     /// Contacts in the portal for the backfill benchmark.
@@ -53,6 +59,15 @@ pub(crate) struct BenchArgs {
     /// Seconds per sandbox throughput measurement.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// Events sent by the webhook ingest benchmark.
+    #[arg(long, default_value_t = 200_000)]
+    webhook_events: usize,
+    /// Events per delivery (HubSpot sends at most 100).
+    #[arg(long, default_value_t = 100)]
+    webhook_batch: usize,
+    /// Concurrent deliveries in the webhook ingest benchmark.
+    #[arg(long, default_value_t = 16)]
+    webhook_concurrency: usize,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -65,6 +80,7 @@ enum Which {
     List,
     Sandbox,
     Backfill,
+    Webhooks,
 }
 
 fn progress(len: u64, what: &str) -> ProgressBar {
@@ -112,6 +128,9 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if args.which == Which::Backfill {
         report.insert("backfill".into(), backfill(&args).await?);
+    }
+    if args.which == Which::Webhooks {
+        report.insert("webhooks".into(), webhooks(&args).await?);
     }
     if args.json {
         println!("{}", serde_json::Value::Object(report));
@@ -420,5 +439,145 @@ async fn backfill(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     );
     Ok(
         json!({ "contacts": stored, "seconds": elapsed, "records_per_second": rate, "fraction_of_ceiling": rate / ceiling, "peak_rss_mib": peak }),
+    )
+}
+
+/// Starts this binary with `args` on a free port and waits until `GET /health`-like `probe`
+/// answers.
+async fn spawn_self(
+    args: &[&str],
+    env: &[(&str, &str)],
+    probe: &str,
+) -> anyhow::Result<(tokio::process::Child, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let exe = std::env::current_exe()?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args(args)
+        .env("LEADFLOW_BIND", format!("127.0.0.1:{port}"))
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().context("starting a second leadflow process")?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if http.get(format!("{url}{probe}")).send().await.is_ok() {
+            return Ok((child, url));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the second leadflow process did not start")
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn webhooks(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
+    const SECRET: &str = "bench-webhook-secret";
+    let dir = std::env::temp_dir().join(format!("leadflow-bench-hooks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let db = format!("sqlite://{}", dir.join("hooks.db").display());
+    let (mut child, url) = spawn_self(
+        &[
+            "serve",
+            "--receive-only",
+            "--database-url",
+            &db,
+            "--portal",
+            "bench",
+        ],
+        &[("LEADFLOW_WEBHOOK_SECRET", SECRET)],
+        "/health",
+    )
+    .await?;
+    let target = format!("{url}/webhooks/hubspot");
+    let batch = args.webhook_batch.clamp(1, 100);
+    let deliveries = args.webhook_events.div_ceil(batch);
+    let http = reqwest::Client::new();
+    let bar = progress(deliveries as u64, "webhooks");
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..args.webhook_concurrency.max(1))
+        .map(|_| {
+            let (http, target, next, bar) = (http.clone(), target.clone(), next.clone(), bar.clone());
+            let total = args.webhook_events;
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let d = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if d >= deliveries {
+                        return Ok::<_, anyhow::Error>(latencies);
+                    }
+                    let now = jiff::Timestamp::now().as_millisecond();
+                    let events: Vec<serde_json::Value> = (d * batch..((d + 1) * batch).min(total))
+                        .map(|i| json!({
+                            "eventId": i, "subscriptionId": 1, "portalId": 1, "appId": 1, "occurredAt": now,
+                            "subscriptionType": "contact.propertyChange", "attemptNumber": 0, "objectId": 1000 + i % 5000,
+                            "propertyName": "response_status", "propertyValue": "Interested", "changeSource": "CRM",
+                        }))
+                        .collect();
+                    let body = serde_json::to_vec(&events)?;
+                    let ts = now.to_string();
+                    let signed = target.replacen("http://", "https://", 1);
+                    let sig = leadflow_hubspot::webhooks::sign_v3(SECRET, "POST", &signed, &body, &ts);
+                    let t0 = Instant::now();
+                    let r = http
+                        .post(&target)
+                        .header("content-type", "application/json")
+                        .header("x-hubspot-signature-v3", sig)
+                        .header("x-hubspot-request-timestamp", ts)
+                        .body(body)
+                        .send()
+                        .await?;
+                    anyhow::ensure!(r.status().is_success(), "a delivery got {}", r.status());
+                    latencies.push(t0.elapsed().as_secs_f64() * 1000.0);
+                    bar.inc(1);
+                }
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(deliveries);
+    for w in workers {
+        latencies.extend(w.await??);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let _ = child.kill().await;
+    latencies.sort_by(f64::total_cmp);
+    let store = leadflow_store::Store::connect(&db).await?;
+    let (stored, _) = store.pending_webhook_summary("bench").await?;
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let rate = stored as f64 / elapsed;
+    let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+    if !args.json {
+        println!(
+            "webhooks: {stored} events in {deliveries} signed deliveries of {batch}, {} concurrent, in {elapsed:.1} s",
+            args.webhook_concurrency
+        );
+        println!("  {rate:.0} events/s stored durably (goal >= 5000)");
+        println!(
+            "  response time p50 {p50:.1} ms, p99 {p99:.1} ms, max {:.1} ms (goal p99 < 50 ms)",
+            latencies.last().copied().unwrap_or(0.0)
+        );
+    }
+    anyhow::ensure!(
+        stored as usize == args.webhook_events,
+        "the store holds {stored} of {} events",
+        args.webhook_events
+    );
+    Ok(
+        json!({ "events": stored, "deliveries": deliveries, "seconds": elapsed, "events_per_second": rate, "p50_ms": p50, "p99_ms": p99 }),
     )
 }

@@ -1,6 +1,9 @@
-//! `leadflow serve`: the long-running process. For now it receives HubSpot's webhooks into
-//! the store and exposes `/health` and `/metrics`; later issues add the workflow engine,
-//! the scheduler and the dashboard.
+//! `leadflow serve`: the long-running process. It receives HubSpot's webhooks into the
+//! store, and, given portal credentials, keeps the store current in the background:
+//! stored webhook events applied every few seconds, incremental sync and reference data on
+//! an interval, the reconciliation and association sweeps on a longer one. `/health` and
+//! `/metrics` (Prometheus). Later issues add the workflow engine, the scheduler and the
+//! dashboard.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +14,7 @@ use clap::Args;
 use leadflow_core::Secret;
 use leadflow_server::WebhookConfig;
 
+use crate::cli::PortalArgs;
 use crate::sync_cmd::StoreArgs;
 
 /// Options of `leadflow serve`.
@@ -33,6 +37,79 @@ pub(crate) struct ServeArgs {
     /// Also accept v1 signatures (legacy CRM webhooks send only those).
     #[arg(long)]
     accept_v1: bool,
+    #[command(flatten)]
+    portal_args: PortalArgs,
+    /// How often stored webhook events are applied (fetching the records they name).
+    #[arg(long, default_value = "2s", value_parser = parse_interval)]
+    webhook_interval: std::time::Duration,
+    /// How often incremental sync and reference data run.
+    #[arg(long, default_value = "5m", value_parser = parse_interval)]
+    sync_interval: std::time::Duration,
+    /// How often the reconciliation and association sweeps run (deletes, merges, links).
+    #[arg(long, default_value = "1h", value_parser = parse_interval)]
+    reconcile_interval: std::time::Duration,
+    /// Only receive webhooks: no HubSpot calls, even with credentials.
+    #[arg(long)]
+    receive_only: bool,
+}
+
+/// Parses `30s`, `5m`, `1h`, `1h 30m`.
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = text
+        .parse()
+        .map_err(|e| format!("{text:?} is not a duration such as 30s, 5m or 1h ({e})"))?;
+    let d = std::time::Duration::try_from(d).map_err(|_| format!("{text:?} is negative"))?;
+    if d.is_zero() {
+        return Err("an interval must be longer than zero".to_owned());
+    }
+    Ok(d)
+}
+
+fn no_progress(_: leadflow_core::ObjectType, _: usize) {}
+
+/// The background sync: every step on its own interval, each run recorded in the store.
+async fn background_sync(
+    client: leadflow_hubspot::Client,
+    store: leadflow_store::Store,
+    portal: String,
+    args: (
+        std::time::Duration,
+        std::time::Duration,
+        std::time::Duration,
+    ),
+) {
+    use leadflow_sync::{Step, StepOptions};
+    let (webhook_every, sync_every, reconcile_every) = args;
+    let opts = StepOptions {
+        portal,
+        types: leadflow_core::ObjectType::ALL.to_vec(),
+        properties: crate::sync_cmd::all_properties(),
+        max_pages: None,
+        restart: false,
+    };
+    let mut webhooks = tokio::time::interval(webhook_every);
+    let mut sync = tokio::time::interval(sync_every);
+    let mut sweep = tokio::time::interval(reconcile_every);
+    for t in [&mut webhooks, &mut sync, &mut sweep] {
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    }
+    // The first sweep waits one interval: a fresh start has just backfilled or synced.
+    sweep.reset();
+    loop {
+        let steps: &[Step] = tokio::select! {
+            _ = webhooks.tick() => &[Step::Webhooks],
+            _ = sync.tick() => &[Step::Incremental, Step::Reference],
+            _ = sweep.tick() => &[Step::Reconcile, Step::Associations],
+        };
+        for step in steps.to_vec() {
+            // Outcomes are logged and recorded by the sync crate.
+            if let Err(e) =
+                leadflow_sync::run_step(&client, &store, step, &opts, &no_progress).await
+            {
+                tracing::error!(error.message = %e, "the store failed; the background sync keeps trying");
+            }
+        }
+    }
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -53,6 +130,28 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = WebhookConfig::new(args.store.portal.clone(), Secret::new(secret));
     config.public_url = args.public_url.clone();
     config.accept_v1 = args.accept_v1;
+    let background = if args.receive_only {
+        None
+    } else {
+        match crate::portal::client(&args.portal_args) {
+            Ok(client) => Some(background_sync(
+                client,
+                store.clone(),
+                args.store.portal.clone(),
+                (
+                    args.webhook_interval,
+                    args.sync_interval,
+                    args.reconcile_interval,
+                ),
+            )),
+            Err(e) => {
+                eprintln!(
+                    "warning: receiving webhooks only, without syncing: {e:#} (--receive-only silences this)"
+                );
+                None
+            }
+        }
+    };
     let app = leadflow_server::router(store, config)
         .route("/health", get(|| async { "ok" }))
         .route(
@@ -66,11 +165,20 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         "leadflow listening on http://{} (POST /webhooks/hubspot, GET /health, GET /metrics)",
         listener.local_addr()?
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving")?;
+    let server = axum::serve(listener, app).with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    // The background sync runs beside the server in this task (not spawned: its futures
+    // borrow the client and store) and stops with it.
+    let background = async {
+        match background {
+            Some(sync) => sync.await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        served = server => served.context("serving")?,
+        () = background => {}
+    }
     Ok(ExitCode::SUCCESS)
 }

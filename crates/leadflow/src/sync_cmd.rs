@@ -8,8 +8,9 @@ use clap::{Args, Subcommand};
 use comfy_table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
 use leadflow_core::ObjectType;
+use leadflow_hubspot::Client;
 use leadflow_store::Store;
-use leadflow_sync::{SyncOptions, backfill, incremental};
+use leadflow_sync::{Properties, Step, StepOptions, run_step};
 
 use crate::cli::PortalArgs;
 
@@ -53,11 +54,12 @@ pub(crate) struct SyncArgs {
     store: StoreArgs,
     #[command(flatten)]
     portal_args: PortalArgs,
-    /// Backfill: list every record (resumes an interrupted backfill; with --restart, starts over).
+    /// Backfill: list every record (resumes an interrupted backfill; with --restart, starts over),
+    /// then read reference data and every association.
     #[arg(long)]
     full: bool,
     /// With --full: start the backfill over.
-    #[arg(long)]
+    #[arg(long, requires = "full")]
     restart: bool,
     /// Only these object types (default: contacts, companies, deals, tasks).
     #[arg(long = "object", value_name = "TYPE")]
@@ -69,11 +71,78 @@ pub(crate) struct SyncArgs {
 
 #[derive(Debug, Subcommand)]
 enum SyncCommand {
-    /// Per object type: records stored, cursors, and when they last moved.
+    /// Per object type: records stored, cursors and lag; per stream: runs, success rate, last error.
     Status {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Compare every id and modified time with the portal and heal what webhooks and
+    /// incremental sync missed (deletes and merges included), then re-read associations.
+    Reconcile {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        portal_args: PortalArgs,
+        /// Only these object types (default: all).
+        #[arg(long = "object", value_name = "TYPE")]
+        objects: Vec<String>,
+    },
+}
+
+fn object_types(names: &[String]) -> anyhow::Result<Vec<ObjectType>> {
+    if names.is_empty() {
+        return Ok(ObjectType::ALL.to_vec());
+    }
+    names
+        .iter()
+        .map(|o| o.parse::<ObjectType>().map_err(anyhow::Error::from))
+        .collect()
+}
+
+/// The properties leadflow reads of every object type.
+pub(crate) fn all_properties() -> Properties {
+    ObjectType::ALL
+        .into_iter()
+        .map(|t| (t, properties(t)))
+        .collect()
+}
+
+/// Runs steps in order and prints what each stream did; true when every stream succeeded.
+pub(crate) async fn run_steps(
+    client: &Client,
+    store: &Store,
+    steps: &[Step],
+    opts: &StepOptions,
+    progress: bool,
+) -> anyhow::Result<bool> {
+    let mut ok = true;
+    for &step in steps {
+        let bar = ProgressBar::new_spinner();
+        if !progress {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {pos} records ({per_sec})")
+        {
+            bar.set_style(style);
+        }
+        let outs = run_step(client, store, step, opts, &|t, n| {
+            bar.set_message(format!("backfill {t}"));
+            bar.inc(n as u64);
+        })
+        .await?;
+        bar.finish_and_clear();
+        for o in outs {
+            match &o.error {
+                None if o.partial => println!("{} (stopped early; run again to resume)", o.summary),
+                None => println!("{}", o.summary),
+                Some(e) => {
+                    ok = false;
+                    eprintln!("error: {}: {e}", o.stream);
+                }
+            }
+        }
+    }
+    Ok(ok)
 }
 
 fn properties(t: ObjectType) -> Vec<String> {
@@ -132,63 +201,45 @@ fn properties(t: ObjectType) -> Vec<String> {
 }
 
 pub(crate) async fn run(args: SyncArgs) -> anyhow::Result<ExitCode> {
-    if let Some(SyncCommand::Status { store }) = args.command {
-        return status(store).await;
-    }
-    let types: Vec<ObjectType> = if args.objects.is_empty() {
-        ObjectType::ALL.to_vec()
-    } else {
-        args.objects
-            .iter()
-            .map(|o| o.parse::<ObjectType>())
-            .collect::<Result<_, _>>()?
+    let (store_args, portal_args, objects, steps): (_, _, _, &[Step]) = match args.command {
+        Some(SyncCommand::Status { store }) => return status(store).await,
+        Some(SyncCommand::Reconcile {
+            store,
+            portal_args,
+            objects,
+        }) => (
+            store,
+            portal_args,
+            objects,
+            &[Step::Reconcile, Step::Associations],
+        ),
+        None if args.full => (
+            args.store,
+            args.portal_args,
+            args.objects,
+            &[Step::Backfill, Step::Reference, Step::Associations],
+        ),
+        None => (
+            args.store,
+            args.portal_args,
+            args.objects,
+            &[Step::Incremental, Step::Webhooks, Step::Reference],
+        ),
     };
-    let store = args.store.open().await?;
-    let client = crate::portal::client(&args.portal_args)?;
-    let mut failed = false;
-    for t in types {
-        let mut opts = SyncOptions::new(args.store.portal.clone(), properties(t));
-        opts.max_pages = args.max_pages;
-        opts.restart = args.restart;
-        let result = if args.full {
-            let bar = ProgressBar::new_spinner();
-            if let Ok(style) =
-                ProgressStyle::with_template("{spinner} {msg} {pos} records ({per_sec})")
-            {
-                bar.set_style(style);
-            }
-            bar.set_message(format!("backfill {t}"));
-            let r = backfill(&client, &store, t, &opts, &|n| bar.inc(n as u64)).await;
-            bar.finish_and_clear();
-            r
-        } else {
-            incremental(&client, &store, t, &opts).await
-        };
-        match result {
-            Ok(r) => println!(
-                "{t}: {} records in {} pages; {} new, {} changed, {} unchanged, {} stale{}",
-                r.records,
-                r.pages,
-                r.stored.inserted,
-                r.stored.updated,
-                r.stored.unchanged,
-                r.stored.stale,
-                if r.complete {
-                    ""
-                } else {
-                    " (stopped early; run again to resume)"
-                }
-            ),
-            Err(e) => {
-                failed = true;
-                eprintln!("error: {e:#}");
-            }
-        }
-    }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
+    let store = store_args.open().await?;
+    let client = crate::portal::client(&portal_args)?;
+    let opts = StepOptions {
+        portal: store_args.portal.clone(),
+        types: object_types(&objects)?,
+        properties: all_properties(),
+        max_pages: args.max_pages,
+        restart: args.restart,
+    };
+    let ok = run_steps(&client, &store, steps, &opts, true).await?;
+    Ok(if ok {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }
 
@@ -223,7 +274,10 @@ async fn status(args: StoreArgs) -> anyhow::Result<ExitCode> {
             .parse::<i64>()
             .ok()
             .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-            .map_or(inc, |t| t.to_string());
+            .map_or(inc, |at| {
+                let lag = (jiff::Timestamp::now().as_second() - at.as_second()).max(0);
+                format!("{at} (lag {lag} s)")
+            });
         table.add_row([
             t.api_name().to_owned(),
             live.to_string(),
@@ -233,6 +287,50 @@ async fn status(args: StoreArgs) -> anyhow::Result<ExitCode> {
         ]);
     }
     println!("{table}");
+    let since = jiff::Timestamp::now().as_millisecond() - 24 * 3_600_000;
+    let runs = store.sync_run_stats(&args.portal, since).await?;
+    if runs.is_empty() {
+        println!("no sync runs in the last 24 hours");
+    } else {
+        let mut table = Table::new();
+        table.set_header([
+            "stream (24 h)",
+            "runs ok",
+            "failed",
+            "records",
+            "last success",
+            "last error",
+        ]);
+        for r in &runs {
+            table.add_row([
+                r.stream.clone(),
+                r.ok.to_string(),
+                r.failed.to_string(),
+                r.records.to_string(),
+                r.last_ok_at
+                    .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                    .map_or_else(|| "-".to_owned(), |t| t.to_string()),
+                r.last_error.clone().unwrap_or_default(),
+            ]);
+        }
+        println!("{table}");
+        let (ok, failed) = runs
+            .iter()
+            .fold((0, 0), |(o, f), r| (o + r.ok, f + r.failed));
+        println!(
+            "data sync success rate (24 h): {:.1}% ({ok} of {} runs; the spec asks for 99%+)",
+            100.0 * ok as f64 / (ok + failed).max(1) as f64,
+            ok + failed
+        );
+    }
+    let (pending, oldest) = store.pending_webhook_summary(&args.portal).await?;
+    match oldest {
+        Some(at) => println!(
+            "webhook events waiting: {pending} (oldest {} s old)",
+            (jiff::Timestamp::now().as_millisecond() - at) / 1000
+        ),
+        None => println!("webhook events waiting: 0"),
+    }
     let queue = store.queue_counts().await?;
     if !queue.is_empty() {
         println!(

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `leadflow` binary: exit codes, output, and the properties
 //! workflow against a sandbox started in the test process.
 
+mod sync;
+
 use std::path::Path;
 use std::process::Output;
 
@@ -254,6 +256,7 @@ async fn serve_stores_signed_webhooks_and_reports_health_and_metrics() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leadflow"))
         .args([
             "serve",
+            "--receive-only",
             "--bind",
             "127.0.0.1:0",
             "--public-url",

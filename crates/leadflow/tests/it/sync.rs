@@ -1,0 +1,209 @@
+//! End-to-end tests of keeping the store current through the binary: `sync reconcile`,
+//! and `serve` applying the sandbox's signed webhooks in the background.
+
+use std::io::BufRead;
+
+use leadflow_core::{ObjectType, Secret};
+use leadflow_hubspot::{Client, ClientConfig, Credentials, ObjectInput, PropertyValues};
+use leadflow_sandbox::{Sandbox, SandboxConfig};
+
+use crate::{portal, run, strings, text};
+
+fn client(url: String) -> Client {
+    Client::new(ClientConfig::new(url, Credentials::Token(Secret::new("t")))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_reconcile_heals_a_deletion_nobody_announced() {
+    let sb = Sandbox::spawn(SandboxConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("leadflow.db").display());
+    let mut env = portal(&sb, "t");
+    env.push(("LEADFLOW_DATABASE_URL".into(), db.clone()));
+    let o = run(
+        strings(&["sync", "--full", "--object", "contacts"]),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let store = leadflow_store::Store::connect(&db).await.unwrap();
+    let victim = store
+        .live_ids("default", ObjectType::Contacts)
+        .await
+        .unwrap()[0]
+        .clone();
+    store.close().await;
+    client(sb.url())
+        .objects(ObjectType::Contacts)
+        .archive(&victim)
+        .await
+        .unwrap();
+    let o = run(
+        strings(&["sync", "reconcile", "--object", "contacts"]),
+        env.clone(),
+    )
+    .await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("1 deleted"), "{out}");
+    let o = run(strings(&["sync", "status"]), env).await;
+    let out = text(&o);
+    assert!(out.contains("contacts.reconcile"), "{out}");
+    assert!(
+        out.contains("data sync success rate (24 h): 100.0%"),
+        "{out}"
+    );
+    let store = leadflow_store::Store::connect(&db).await.unwrap();
+    assert!(
+        store
+            .record("default", ObjectType::Contacts, &victim)
+            .await
+            .unwrap()
+            .unwrap()
+            .archived
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_applies_the_sandboxs_webhooks_to_the_store() {
+    let sb = Sandbox::spawn(SandboxConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("leadflow.db").display());
+    let mut env = portal(&sb, "t");
+    env.push(("LEADFLOW_DATABASE_URL".into(), db.clone()));
+    let o = run(
+        strings(&["sync", "--full", "--object", "contacts"]),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_leadflow"));
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--webhook-interval",
+        "50ms",
+        "--sync-interval",
+        "1h",
+        "--reconcile-interval",
+        "1h",
+    ])
+    .env("LEADFLOW_WEBHOOK_SECRET", "sandbox-client-secret")
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped());
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _child = Kill(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let base = tokio::task::spawn_blocking(move || {
+        loop {
+            let line = rx.recv().expect("serve prints where it listens");
+            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                return url.to_owned();
+            }
+        }
+    })
+    .await
+    .unwrap();
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let app = format!("{}/webhooks/v3/54321", sb.url());
+    let put = http
+        .put(format!("{app}/settings"))
+        .bearer_auth("t")
+        .json(&serde_json::json!({ "targetUrl": format!("{base}/webhooks/hubspot"), "throttling": { "maxConcurrentRequests": 10, "period": "SECONDLY" } }))
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.text().await.unwrap());
+    for sub in [
+        serde_json::json!({ "eventType": "contact.creation", "active": true }),
+        serde_json::json!({ "eventType": "contact.deletion", "active": true }),
+        serde_json::json!({ "eventType": "contact.propertyChange", "propertyName": "firstname", "active": true }),
+    ] {
+        let r = http
+            .post(format!("{app}/subscriptions"))
+            .bearer_auth("t")
+            .json(&sub)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
+    let store = leadflow_store::Store::connect(&db).await.unwrap();
+    let ids = store
+        .live_ids("default", ObjectType::Contacts)
+        .await
+        .unwrap();
+    let contacts = client(sb.url()).objects(ObjectType::Contacts);
+    contacts
+        .update(
+            &ids[0],
+            &PropertyValues::from([("firstname".to_owned(), "Webhooked".to_owned())]),
+        )
+        .await
+        .unwrap();
+    contacts.archive(&ids[1]).await.unwrap();
+    let new = contacts
+        .create(&ObjectInput {
+            properties: PropertyValues::from([(
+                "email".to_owned(),
+                "via-webhook@example.com".to_owned(),
+            )]),
+            ..ObjectInput::default()
+        })
+        .await
+        .unwrap();
+
+    // Poll what the store shows (bounded): delivery and the applier run in other processes.
+    let mut converged = false;
+    for _ in 0..400 {
+        let changed = store
+            .record("default", ObjectType::Contacts, &ids[0])
+            .await
+            .unwrap()
+            .and_then(|r| r.get("firstname").map(str::to_owned));
+        let archived = store
+            .record("default", ObjectType::Contacts, &ids[1])
+            .await
+            .unwrap()
+            .is_some_and(|r| r.archived);
+        let created = store
+            .record("default", ObjectType::Contacts, &new.id)
+            .await
+            .unwrap()
+            .is_some();
+        if changed.as_deref() == Some("Webhooked") && archived && created {
+            converged = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(converged, "the store reflects the portal's changes");
+    let (pending, _) = store.pending_webhook_summary("default").await.unwrap();
+    assert_eq!(pending, 0, "every event was applied");
+    sb.shutdown().await;
+}
