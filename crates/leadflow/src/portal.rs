@@ -28,6 +28,52 @@ pub(crate) fn client(args: &PortalArgs) -> anyhow::Result<Client> {
     Ok(Client::new(config)?)
 }
 
+/// Builds the client for a project: `portal.tier` and `portal.time_zone` of `leadflow.yaml`
+/// apply when neither the flag nor its environment variable gives them
+/// (flag/env > leadflow.yaml > default).
+pub(crate) fn client_for(
+    args: &PortalArgs,
+    settings: &leadflow_config::settings::Settings,
+) -> anyhow::Result<Client> {
+    let mut args = args.clone();
+    let from = |given: bool, flag: &'static str| if given { flag } else { "leadflow.yaml" };
+    let tier_given = given("tier");
+    let zone_given = given("time_zone");
+    if !tier_given {
+        args.tier = settings.tier.clone();
+    }
+    if !zone_given {
+        args.time_zone = settings.time_zone.clone();
+    }
+    tracing::info!(
+        "portal tier {} ({}), daily budget resets in {} ({})",
+        args.tier,
+        from(tier_given, "--tier or LEADFLOW_HUBSPOT_TIER"),
+        args.time_zone,
+        from(zone_given, "--time-zone or LEADFLOW_HUBSPOT_TIME_ZONE")
+    );
+    client(&args)
+}
+
+/// Whether this process's command line or environment gave the argument `id`, rather
+/// than clap filling in its default (clap's own reading of the arguments).
+fn given(id: &str) -> bool {
+    use clap::CommandFactory;
+    use clap::parser::ValueSource;
+    let Ok(matches) = crate::cli::Cli::command().try_get_matches_from(std::env::args_os()) else {
+        return true;
+    };
+    let mut m = &matches;
+    while let Some((_, sub)) = m.subcommand() {
+        m = sub;
+    }
+    m.ids().any(|i| i.as_str() == id)
+        && matches!(
+            m.value_source(id),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        )
+}
+
 fn credentials(args: &PortalArgs) -> anyhow::Result<Credentials> {
     if let Some(client_id) = &args.oauth_client_id {
         let (Some(secret), Some(refresh)) = (&args.oauth_client_secret, &args.oauth_refresh_token)

@@ -13,15 +13,21 @@ use crate::cli::PortalArgs;
 use crate::config_cmd::load_valid;
 use crate::portal;
 
+/// Where the tier and time zone come from, for `--help`.
+const PORTAL_SETTINGS: &str = "The tier and time zone come from --tier and --time-zone, else LEADFLOW_HUBSPOT_TIER and LEADFLOW_HUBSPOT_TIME_ZONE, else portal.tier and portal.time_zone in leadflow.yaml, else the defaults shown.";
+
 /// `leadflow properties …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum PropertiesCommand {
     /// Show what apply would change in the portal. Exit 0 when it is clean or changes are
-    /// planned, 2 when there is a conflict.
+    /// planned, 2 when there is a conflict or a missing scope.
+    #[command(after_help = PORTAL_SETTINGS)]
     Plan(PlanArgs),
     /// Make the portal match the configuration (asks first unless --yes).
+    #[command(after_help = PORTAL_SETTINGS)]
     Apply(ApplyArgs),
     /// Write the portal's custom properties as properties.yaml.
+    #[command(after_help = PORTAL_SETTINGS)]
     Export(ExportArgs),
 }
 
@@ -85,7 +91,7 @@ async fn compute(
     prune: bool,
 ) -> anyhow::Result<(leadflow_hubspot::Client, Plan)> {
     let project = load_valid(dir)?;
-    let client = portal::client(portal_args)?;
+    let client = portal::client_for(portal_args, &project.settings)?;
     let snapshot = leadflow_plan::fetch(&client, &project)
         .await
         .context("reading the portal")?;
@@ -167,12 +173,23 @@ pub(crate) fn print_plan(plan: &Plan) {
             details,
         ]);
     }
-    for r in plan.rules.iter().filter(|r| !r.unchanged) {
+    for r in plan.rules.iter().filter(|r| !r.unchanged || r.unmanaged) {
+        let (what, details) = if r.unmanaged {
+            (
+                "unmanaged rule",
+                format!(
+                    "{} {}: no range in properties.yaml (removed by hand under --prune)",
+                    r.rule_type, r.value
+                ),
+            )
+        } else {
+            ("set rule", format!("{} {}", r.rule_type, r.value))
+        };
         table.add_row([
             r.object.clone(),
             r.property.clone(),
-            "set rule".to_owned(),
-            format!("{} {}", r.rule_type, r.value),
+            what.to_owned(),
+            details,
         ]);
     }
     for s in &plan.stages {
@@ -286,8 +303,8 @@ pub(crate) async fn apply(
 }
 
 async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let client = portal::client(&args.portal)?;
     let (project, _) = leadflow_config::load(&args.config.dir);
+    let client = portal::client_for(&args.portal, &project.settings)?;
     let snapshot = leadflow_plan::fetch(&client, &project)
         .await
         .context("reading the portal")?;
