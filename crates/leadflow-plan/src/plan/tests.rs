@@ -263,7 +263,7 @@ fn a_type_change_is_a_conflict_that_blocks_apply() {
 }
 
 #[test]
-fn label_option_and_order_changes_are_updates_and_extras_are_unmanaged() {
+fn label_and_option_changes_are_updates_and_extras_are_unmanaged() {
     let project = project();
     let first = plan(&project, &fresh_portal(), false);
     let mut portal = applied(fresh_portal(), &first);
