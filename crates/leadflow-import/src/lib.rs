@@ -56,7 +56,7 @@ pub enum Error {
     #[error("{}", unknown_columns(.0))]
     UnknownColumns(Vec<UnknownColumn>),
     /// No column holds the email, which rows are upserted by.
-    #[error("no column holds the email address, which every row is upserted by (columns: {}){}", quoted(.headers), suggest(.suggestion))]
+    #[error("no column holds the email address, which every row is upserted by (columns: {}){}", quoted(.headers), looks_like(.suggestion))]
     NoEmailColumn {
         /// The file's headers.
         headers: Vec<String>,
@@ -115,6 +115,12 @@ pub enum Error {
 fn suggest(s: &Option<String>) -> String {
     s.as_ref()
         .map(|s| format!(" (did you mean {s:?}?)"))
+        .unwrap_or_default()
+}
+
+fn looks_like(s: &Option<String>) -> String {
+    s.as_ref()
+        .map(|s| format!("; column {s:?} looks like it, but its header names no property"))
         .unwrap_or_default()
 }
 

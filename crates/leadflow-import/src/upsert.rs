@@ -117,7 +117,9 @@ fn refused_for_content(e: &ApiError) -> bool {
 /// at most 100 inputs, a single chunk for the client, so a refused chunk is the call's `Err`.
 async fn upsert_batch(objects: &Objects, rows: &[Row]) -> BatchResult {
     let mut result = BatchResult::default();
-    let mut pending: Vec<Range<usize>> = vec![0..rows.len()];
+    // A stack of the parts still to send: the whole batch, then halves of refused parts.
+    let mut pending: Vec<Range<usize>> = Vec::new();
+    pending.push(0..rows.len());
     while let Some(range) = pending.pop() {
         let part = &rows[range.clone()];
         let inputs = part

@@ -145,7 +145,7 @@ fn rejected_rows(path: &Path) -> Vec<(usize, String)> {
     let headers = reader.byte_headers().unwrap().clone();
     let row_at = headers.iter().position(|h| h == b"row").unwrap();
     assert_eq!(
-        headers.iter().last(),
+        headers.iter().next_back(),
         Some(b"error".as_slice()),
         "row and error follow the original columns"
     );
