@@ -48,6 +48,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Benchmarks of the client and the sandbox (release build recommended).
     Bench(bench::BenchArgs),
+    /// Import contacts from a CSV: every row validated, upserted by email, rejected rows reported and written beside the file.
+    Import(crate::import_cmd::ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -119,5 +121,6 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sync(args) => sync_cmd::run(args).await,
         Command::Serve(args) => serve_cmd::run(args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Import(args) => crate::import_cmd::run(args).await,
     }
 }

@@ -7,6 +7,7 @@ mod bench;
 mod cli;
 mod config_cmd;
 mod demo;
+mod import_cmd;
 mod portal;
 mod properties_cmd;
 mod sandbox_cmd;

@@ -368,3 +368,135 @@ fn serve_without_a_secret_says_how_to_set_one() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("LEADFLOW_WEBHOOK_SECRET"), "{}", text(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_reports_rejected_rows_and_writes_them_beside_the_file() {
+    let sb = Sandbox::spawn(SandboxConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_owned();
+    assert!(run(strings(&["init", &d]), vec![]).await.status.success());
+    let env = portal(&sb, "t");
+    let o = run(strings(&["setup", "--config", &d, "--yes"]), env.clone()).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let before = sb.state().count("contacts");
+
+    let csv = dir.path().join("leads.csv");
+    std::fs::write(
+        &csv,
+        "Email,First Name,ICP Fit Score,Response Status\n\
+         ada@cli.example,Ada,8,Interested\n\
+         bob@cli.example,Bob,11,No Response\n\
+         cy@cli.example,Cy,5,\n\
+         not-an-email,Dee,4,\n\
+         eve@cli.example,Eve,,Meeting Scheduled\n",
+    )
+    .unwrap();
+    let file = csv.to_str().unwrap().to_owned();
+    let import = |extra: &[&str]| {
+        let mut args = strings(&["import", &file, "--config", &d]);
+        args.extend(strings(extra));
+        args
+    };
+
+    let o = run(
+        import(&[
+            "--strategy",
+            "Time Focs",
+            "--tag",
+            "Manual Outreach - 2026-11-24",
+        ]),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("did you mean \"Time Focus\"?"),
+        "{}",
+        text(&o)
+    );
+    let o = run(import(&["--tag", "A", "--campaign", "B"]), env.clone()).await;
+    assert_eq!(o.status.code(), Some(2), "--tag and --campaign conflict");
+
+    let o = run(import(&["--dry-run"]), vec![]).await;
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("dry run: nothing was sent"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("no --tag and no Campaign Tag column"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(sb.state().count("contacts"), before);
+
+    let o = run(
+        import(&[
+            "--tag",
+            "Manual Outreach - 2026-11-24",
+            "--strategy",
+            "time focus",
+            "--session-id",
+            "S-1",
+        ]),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let line = |label: &str| {
+        out.lines()
+            .find(|l| l.split('|').nth(1).is_some_and(|c| c.trim() == label))
+            .map(|l| l.split('|').nth(2).unwrap_or_default().trim().to_owned())
+            .unwrap_or_else(|| panic!("no {label} line in\n{out}"))
+    };
+    assert_eq!(line("read"), "5");
+    assert_eq!(line("created"), "3");
+    assert_eq!(line("updated"), "0");
+    assert_eq!(line("rejected"), "2");
+    assert_eq!(line("failed"), "0");
+    assert!(
+        out.contains("\"11\" is not allowed; allowed: a whole number from 1 to 10"),
+        "{out}"
+    );
+    assert!(
+        out.contains("is not an email address (it has no @)"),
+        "{out}"
+    );
+    assert_eq!(sb.state().count("contacts"), before + 3);
+
+    let rejected = dir.path().join("leads.rejected.csv");
+    let text_of_file = std::fs::read_to_string(&rejected).unwrap();
+    let lines: Vec<&str> = text_of_file.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Email,First Name,ICP Fit Score,Response Status,row,error"
+    );
+    assert_eq!(lines.len(), 3, "{text_of_file}");
+    assert!(
+        lines[1].starts_with("bob@cli.example,Bob,11,No Response,3,"),
+        "{text_of_file}"
+    );
+    assert!(
+        lines[2].starts_with("not-an-email,Dee,4,,5,"),
+        "{text_of_file}"
+    );
+
+    // Fixed, the file imports cleanly and the stale rejected file goes.
+    std::fs::write(
+        &csv,
+        "Email,First Name\nbob@cli.example,Bob\nada@cli.example,Ada Updated\n",
+    )
+    .unwrap();
+    let o = run(import(&["--tag", "Manual Outreach - 2026-11-24"]), env).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("no row was rejected; removed"),
+        "{}",
+        text(&o)
+    );
+    assert!(!rejected.exists());
+    assert_eq!(sb.state().count("contacts"), before + 4);
+    sb.shutdown().await;
+}
