@@ -72,4 +72,4 @@ pub use properties::{
 pub use rate::{Budget, DailyExhausted, RateGovernor, RateHeaders, RateLimits, Tier};
 pub use retry::{DEFAULT_RETRY_POLICY, RetryPolicy};
 pub use sequences::{Enrollment, EnrollmentRequest, Sequence};
-pub use transport::{Client, ClientConfig, HUBSPOT_API};
+pub use transport::{Client, ClientConfig, ENDPOINT_NAMES, HUBSPOT_API};

@@ -63,6 +63,20 @@ impl RetryPolicy {
         self.delay_with(attempt, fastrand::f64())
     }
 
+    /// A wait HubSpot prescribes (a 423 lock, a rate-limit window, `Retry-After`): never
+    /// shorter than `minimum`, spread upwards by the jitter (a value in
+    /// `[minimum, minimum * (1 + jitter)]`) so that callers refused together do not come
+    /// back together, and no longer than `max_delay` unless `minimum` itself is longer.
+    pub fn at_least(&self, minimum: Duration) -> Duration {
+        self.at_least_with(minimum, fastrand::f64())
+    }
+
+    /// [`RetryPolicy::at_least`] with the random draw given, for tests.
+    pub fn at_least_with(&self, minimum: Duration, random: f64) -> Duration {
+        let spread = minimum.mul_f64(self.jitter.clamp(0.0, 1.0) * random.clamp(0.0, 1.0));
+        (minimum + spread).min(self.max_delay.max(minimum))
+    }
+
     /// [`RetryPolicy::delay`] with the random draw given, for tests.
     pub fn delay_with(&self, attempt: u32, random: f64) -> Duration {
         let base = self.base_delay(attempt).as_secs_f64();
@@ -94,6 +108,36 @@ mod tests {
         assert!(!RetryPolicy::none().allows_retry_after(1));
         assert!(DEFAULT_RETRY_POLICY.allows_retry_after(5));
         assert!(!DEFAULT_RETRY_POLICY.allows_retry_after(6));
+    }
+
+    #[test]
+    fn prescribed_waits_are_never_shortened() {
+        let p = DEFAULT_RETRY_POLICY;
+        let two = Duration::from_secs(2);
+        assert_eq!(p.at_least_with(two, 0.0), two);
+        assert_eq!(p.at_least_with(two, 1.0), Duration::from_secs(3));
+        // The cap bounds the jitter, never the prescribed wait itself.
+        let tight = RetryPolicy {
+            max_delay: Duration::from_millis(50),
+            ..DEFAULT_RETRY_POLICY
+        };
+        assert_eq!(tight.at_least_with(two, 1.0), two);
+        assert_eq!(
+            p.at_least_with(Duration::from_secs(25), 1.0),
+            Duration::from_secs(30)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn prescribed_waits_stay_between_the_minimum_and_the_cap(ms in 0u64..120_000, r in 0.0f64..1.0) {
+            let p = DEFAULT_RETRY_POLICY;
+            let min = Duration::from_millis(ms);
+            let d = p.at_least_with(min, r);
+            prop_assert!(d >= min);
+            prop_assert!(d <= p.max_delay.max(min));
+            prop_assert!(d <= min.mul_f64(1.0 + p.jitter) + Duration::from_nanos(1));
+        }
     }
 
     proptest! {

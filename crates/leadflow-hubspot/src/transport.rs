@@ -35,7 +35,8 @@ pub struct ClientConfig {
     pub limits: RateLimits,
     /// How failed calls are retried.
     pub retry: RetryPolicy,
-    /// How long one attempt may take.
+    /// How long one attempt may take; `Duration::MAX` sets no limit (tests on tokio's
+    /// paused clock, which jumps to the next timer whenever it waits on a socket).
     pub timeout: Duration,
     /// How many chunks of a batch call run at once.
     pub batch_concurrency: usize,
@@ -74,6 +75,66 @@ pub(crate) struct Inner {
     retry: RetryPolicy,
     pub(crate) batch_concurrency: usize,
 }
+
+/// The name of every operation the client calls, as it labels metrics and logs
+/// (`endpoint`). One list, checked against the source by a unit test and against the
+/// contract test's coverage, so an operation cannot be added without being held to
+/// HubSpot's OpenAPI documents.
+pub const ENDPOINT_NAMES: &[&str] = &[
+    "automation.sequences.enroll",
+    "automation.sequences.enrollment_of_contact",
+    "automation.sequences.get",
+    "automation.sequences.list",
+    "crm.associations.batch_archive",
+    "crm.associations.batch_create",
+    "crm.associations.batch_default",
+    "crm.associations.batch_read",
+    "crm.associations.default",
+    "crm.associations.delete",
+    "crm.associations.put",
+    "crm.associations.read",
+    "crm.lists.by_name",
+    "crm.lists.create",
+    "crm.lists.memberships.change",
+    "crm.lists.memberships.read",
+    "crm.lists.search",
+    "crm.objects.archive",
+    "crm.objects.batch_archive",
+    "crm.objects.batch_create",
+    "crm.objects.batch_read",
+    "crm.objects.batch_update",
+    "crm.objects.batch_upsert",
+    "crm.objects.create",
+    "crm.objects.get",
+    "crm.objects.list",
+    "crm.objects.search",
+    "crm.objects.update",
+    "crm.owners.get",
+    "crm.owners.list",
+    "crm.pipelines.create",
+    "crm.pipelines.get",
+    "crm.pipelines.list",
+    "crm.pipelines.stages.create",
+    "crm.properties.archive",
+    "crm.properties.batch_create",
+    "crm.properties.batch_read",
+    "crm.properties.create",
+    "crm.properties.get",
+    "crm.properties.groups.archive",
+    "crm.properties.groups.create",
+    "crm.properties.groups.get",
+    "crm.properties.groups.list",
+    "crm.properties.groups.update",
+    "crm.properties.list",
+    "crm.properties.update",
+    "crm.property_validations.get",
+    "crm.property_validations.put",
+    "oauth.private_apps.access_token_info",
+    "webhooks.settings.put",
+    "webhooks.subscriptions.create",
+    "webhooks.subscriptions.delete",
+    "webhooks.subscriptions.list",
+];
 
 /// One API operation: what to call, which budget it spends, whether it may be repeated.
 #[derive(Clone, Debug)]
@@ -181,8 +242,11 @@ impl Client {
         // reqwest is built without a default TLS provider; installing ring is idempotent
         // and must precede building any client.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
+        let mut http = reqwest::Client::builder();
+        if config.timeout < Duration::MAX {
+            http = http.timeout(config.timeout);
+        }
+        let http = http
             .pool_max_idle_per_host(16)
             .user_agent(concat!("leadflow/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -341,7 +405,7 @@ impl Client {
         } else {
             status.to_string()
         };
-        metrics::histogram!("leadflow_hubspot_request_duration_seconds", "endpoint" => ep.name)
+        metrics::histogram!("leadflow_hubspot_request_duration_seconds", "endpoint" => ep.name, "status" => status_label.clone())
             .record(elapsed.as_secs_f64());
         metrics::counter!("leadflow_hubspot_requests_total", "endpoint" => ep.name, "status" => status_label).increment(1);
         let rate = read_rate_headers(headers);
@@ -399,21 +463,27 @@ impl Client {
                         resets_at: Box::new(resets_at),
                     });
                 }
+                // Every wait goes through the retry policy, which spreads it upwards by
+                // its jitter and never shortens what HubSpot prescribes.
+                let retry = &self.inner.retry;
                 let (policy, wait) = if policy == "SECONDLY"
                     || ep.budget == Budget::Search
                     || body.message().contains("secondly limit")
                 {
-                    (RatePolicy::Secondly, Duration::from_secs(1) * attempt)
+                    // HubSpot's own SDK waits a second per attempt on the search limit.
+                    let wait =
+                        retry.at_least(retry_after.unwrap_or(Duration::from_secs(1) * attempt));
+                    (RatePolicy::Secondly, wait)
                 } else {
                     let (max, window) = self.inner.governor.burst_budget();
                     // A full rolling window frees a slot every window/max on average; back
                     // off exponentially from a tenth of the window up to the whole window.
                     let base = (window / 10).max(window / max.max(1));
-                    let wait = (base * 2u32.saturating_pow(attempt - 1)).min(window);
+                    let computed = (base * 2u32.saturating_pow(attempt - 1)).min(window);
+                    let wait = retry.at_least(retry_after.unwrap_or(computed));
                     self.inner.governor.hold(wait);
                     (RatePolicy::TenSecondly, wait)
                 };
-                let wait = retry_after.unwrap_or(wait);
                 Next::Retry {
                     wait,
                     error: Error::RateLimited {
@@ -423,8 +493,14 @@ impl Client {
                     },
                 }
             }
+            // HubSpot holds the lock for 2 s: wait at least that long.
             423 => Next::Retry {
-                wait: self.inner.retry.delay(attempt).max(Duration::from_secs(2)),
+                wait: self.inner.retry.at_least(
+                    retry_after
+                        .unwrap_or_default()
+                        .max(Duration::from_secs(2))
+                        .max(self.inner.retry.delay(attempt)),
+                ),
                 error: Error::Api {
                     endpoint,
                     status,
@@ -433,7 +509,10 @@ impl Client {
                 },
             },
             _ if is_retryable_status(status) && ep.idempotent => Next::Retry {
-                wait: retry_after.unwrap_or_else(|| self.inner.retry.delay(attempt)),
+                wait: match retry_after {
+                    Some(prescribed) => self.inner.retry.at_least(prescribed),
+                    None => self.inner.retry.delay(attempt),
+                },
                 error: Error::Api {
                     endpoint,
                     status,
@@ -563,5 +642,63 @@ fn read_rate_headers(headers: &HeaderMap) -> RateHeaders {
         interval_ms: num(headers, "x-hubspot-ratelimit-interval-milliseconds"),
         daily: num(headers, "x-hubspot-ratelimit-daily"),
         daily_remaining: num(headers, "x-hubspot-ratelimit-daily-remaining"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ENDPOINT_NAMES;
+
+    /// The string literals of `text` that look like endpoint names (not scopes).
+    fn endpoint_literals(text: &str, out: &mut Vec<String>) {
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (i, literal) in code.split('"').enumerate() {
+            let looks_like_name = i % 2 == 1
+                && ["crm.", "automation.", "webhooks.", "oauth."]
+                    .iter()
+                    .any(|p| literal.starts_with(p))
+                && literal
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
+                && !literal.ends_with(".read")
+                && !literal.ends_with(".write");
+            if looks_like_name {
+                out.push(literal.to_owned());
+            }
+        }
+    }
+
+    #[test]
+    fn endpoint_names_list_exactly_the_endpoints_in_the_source() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut pending = vec![dir];
+        let mut found = Vec::new();
+        while let Some(d) = pending.pop() {
+            for entry in std::fs::read_dir(&d).expect("src is readable") {
+                let path = entry.expect("a directory entry").path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && path.file_name().is_some_and(|n| n != "transport.rs")
+                {
+                    let text = std::fs::read_to_string(&path).expect("a source file");
+                    endpoint_literals(&text, &mut found);
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        let listed: Vec<String> = ENDPOINT_NAMES.iter().map(|s| (*s).to_owned()).collect();
+        let mut sorted = listed.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(
+            listed, sorted,
+            "ENDPOINT_NAMES is sorted and has no duplicates"
+        );
+        assert_eq!(
+            found, listed,
+            "every endpoint name used in the source is in ENDPOINT_NAMES, and only those"
+        );
     }
 }

@@ -311,8 +311,13 @@ pub(crate) async fn gate(State(state): State<SandboxState>, req: Request, next: 
     };
     let b = budget(&method, &path);
     let mut rate_headers = None;
+    // A request HubSpot cannot tie to an app spends no budget and says nothing about it.
+    let mut authenticated = true;
     let mut response = match check_auth(&state, &req) {
-        Err(e) => e.into_response(),
+        Err(e) => {
+            authenticated = false;
+            e.into_response()
+        }
         Ok(()) => match check_limits(&state, b) {
             Err(e) => {
                 lock(&state.0.stats).rate_limited += 1;
@@ -342,7 +347,7 @@ pub(crate) async fn gate(State(state): State<SandboxState>, req: Request, next: 
         HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
             .unwrap_or(HeaderValue::from_static("-")),
     );
-    if b != Budget::Search {
+    if b != Budget::Search && authenticated {
         let limits = &state.0.config.limits;
         let (remaining, daily_remaining) =
             rate_headers.unwrap_or((0, limits.daily.saturating_sub(lock(&state.0.rate).daily)));

@@ -13,8 +13,10 @@ use leadflow_hubspot::{
     ListOptions, NewAssociation, ObjectId, ObjectInput, ObjectUpdate, Operator, PipelineStageInput,
     PropertyCreate, PropertyOption, PropertyUpdate, PropertyValues, SearchQuery, association_types,
 };
-use leadflow_sandbox::{SandboxConfig, SandboxHandle};
+use leadflow_hubspot::{ENDPOINT_NAMES, Error, SearchRequest};
+use leadflow_sandbox::{Faults, SandboxConfig, SandboxHandle, Seed};
 
+use crate::capture::Logs;
 use crate::helpers::{client, sandbox};
 
 fn values(pairs: &[(&str, &str)]) -> PropertyValues {
@@ -321,6 +323,11 @@ async fn exercise(c: &Client, sb: &SandboxHandle) {
     };
     props.create(&temp).await.unwrap();
     props.archive("temp_prop").await.unwrap();
+    props
+        .create_group("temp_group", "Temporary", None)
+        .await
+        .unwrap();
+    props.archive_group("temp_group").await.unwrap();
 
     let _ = c.pipelines(ObjectType::Deals).await.unwrap();
     let _ = c.pipeline(ObjectType::Deals, "default").await.unwrap();
@@ -341,6 +348,9 @@ async fn exercise(c: &Client, sb: &SandboxHandle) {
         )
         .await
         .unwrap();
+
+    let scopes = c.token_scopes().await.unwrap();
+    assert!(scopes.is_some_and(|s| s.contains("crm.objects.contacts.read")));
 
     let owners: Vec<_> = c.owners().try_collect().await.unwrap();
     let _ = c.owner(&owners[0].id).await.unwrap();
@@ -380,11 +390,92 @@ async fn exercise(c: &Client, sb: &SandboxHandle) {
         other => other.to_string(),
     };
     c.unsubscribe_webhook(app_id, &id).await.unwrap();
-    let _ = sb;
+
+    // HubSpot's refusals are held to the documents too: the 400 for paging past 10,000
+    // search results, and both kinds of 429.
+    let err = contacts
+        .search_page(&SearchRequest {
+            limit: 10,
+            after: Some("10000".into()),
+            ..SearchRequest::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+    let mut cfg = crate::helpers::config(&sb.url(), "t");
+    cfg.retry = leadflow_hubspot::RetryPolicy::none();
+    let once = Client::new(cfg).unwrap();
+    sb.state().set_faults(Faults {
+        rate_429: 1.0,
+        ..Faults::default()
+    });
+    let err = once
+        .objects(ObjectType::Contacts)
+        .get(&ids[0], &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    sb.state().set_faults(Faults::default());
+}
+
+/// Two searches within the same second on a sandbox that allows one: the second gets the
+/// search API's 429.
+async fn exceed_the_search_limit(sb: &SandboxHandle) {
+    let mut cfg = crate::helpers::config(&sb.url(), "t");
+    cfg.retry = leadflow_hubspot::RetryPolicy::none();
+    let c = Client::new(cfg).unwrap();
+    let contacts = c.objects(ObjectType::Contacts);
+    let request = SearchRequest {
+        limit: 1,
+        ..SearchRequest::default()
+    };
+    contacts.search_page(&request).await.unwrap();
+    let err = contacts.search_page(&request).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::RateLimited {
+                policy: leadflow_hubspot::RatePolicy::Secondly,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn client_requests_and_sandbox_responses_follow_hubspots_openapi() {
+    let mut config = SandboxConfig {
+        record_traffic: true,
+        ..SandboxConfig::default()
+    };
+    config.limits.search_per_second = 1000;
+    let sb = sandbox(config).await;
+    let mut strict = SandboxConfig {
+        record_traffic: true,
+        seed: Seed::Empty,
+        ..SandboxConfig::default()
+    };
+    strict.limits.search_per_second = 1;
+    let strict = sandbox(strict).await;
+    let (logs, _guard) = Logs::capture();
+    let c = client(&sb.url());
+    exercise(&c, &sb).await;
+    exceed_the_search_limit(&strict).await;
+
+    // Every operation of the client ran: the scenario's coverage is the client's whole list.
+    let called: BTreeSet<String> = logs
+        .events("hubspot call")
+        .iter()
+        .filter_map(|e| e["endpoint"].as_str().map(str::to_owned))
+        .collect();
+    let listed: BTreeSet<String> = ENDPOINT_NAMES.iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(
+        called.symmetric_difference(&listed).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "operations listed in ENDPOINT_NAMES but not exercised, or exercised but not listed"
+    );
+
     let Some(dir) = leadflow_contract::Contract::locate() else {
         if std::env::var("LEADFLOW_REQUIRE_CONTRACT").as_deref() == Ok("1") {
             panic!(
@@ -397,19 +488,38 @@ async fn client_requests_and_sandbox_responses_follow_hubspots_openapi() {
         return;
     };
     let contract = leadflow_contract::Contract::load(&dir).expect("the OpenAPI documents load");
-    let mut config = SandboxConfig {
-        record_traffic: true,
-        ..SandboxConfig::default()
-    };
-    config.limits.search_per_second = 1000;
-    let sb = sandbox(config).await;
-    let c = client(&sb.url());
-    exercise(&c, &sb).await;
-
-    let traffic = sb.state().traffic();
+    let mut traffic = sb.state().traffic();
+    traffic.extend(strict.state().traffic());
+    for (status, what) in [(429, "a 429"), (400, "a 400")] {
+        assert!(
+            traffic.iter().any(|x| x.status == status),
+            "the scenario holds {what}"
+        );
+    }
+    let policies: BTreeSet<String> = traffic
+        .iter()
+        .filter(|x| x.status == 429)
+        .filter_map(|x| serde_json::from_slice::<serde_json::Value>(&x.response_body).ok())
+        .filter_map(|b| b["policyName"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        policies,
+        BTreeSet::from(["SECONDLY".to_owned(), "TEN_SECONDLY_ROLLING".to_owned()]),
+        "both kinds of 429 are checked"
+    );
+    assert!(
+        traffic.iter().any(|x| x.status == 400
+            && x.path.ends_with("/search")
+            && String::from_utf8_lossy(&x.response_body).contains("10000")),
+        "the 400 past 10,000 results is checked"
+    );
     let mut problems = Vec::new();
     let mut operations = BTreeSet::new();
     for x in &traffic {
+        // The OAuth endpoints (token introspection) are not among the shared documents.
+        if x.path.starts_with("/oauth/") {
+            continue;
+        }
         if let Some(op) = contract.operation(&x.method, &x.path) {
             operations.insert(format!("{} {}", op.method, op.path_template));
         }

@@ -207,3 +207,47 @@ async fn filter_and_sort_limits_are_hubspots() {
         assert_eq!(a["total"], 4, "{what}");
     }
 }
+
+#[tokio::test]
+async fn a_sixth_search_within_a_second_gets_hubspots_secondly_429() {
+    // HubSpot's default: 5 searches per second.
+    let sb = sandbox(leadflow_sandbox::SandboxConfig {
+        seed: leadflow_sandbox::Seed::Empty,
+        ..leadflow_sandbox::SandboxConfig::default()
+    })
+    .await;
+    assert_eq!(sb.state().stats().requests, 0);
+    let started = std::time::Instant::now();
+    let answers = futures::future::join_all((0..6).map(|_| {
+        call(
+            &sb,
+            "POST",
+            "/crm/v3/objects/contacts/search",
+            Some(json!({"limit": 1})),
+        )
+    }))
+    .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(900),
+        "the six searches went out within a second"
+    );
+    let mut statuses: Vec<u16> = answers.iter().map(|(s, _, _)| *s).collect();
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429]);
+    let (_, body, headers) = answers.iter().find(|(s, _, _)| *s == 429).unwrap();
+    assert_eq!(body["status"], "error");
+    assert_eq!(body["message"], "You have reached your secondly limit.");
+    assert_eq!(body["category"], "RATE_LIMITS");
+    assert_eq!(body["errorType"], "RATE_LIMIT");
+    assert_eq!(body["policyName"], "SECONDLY");
+    assert!(
+        body["correlationId"]
+            .as_str()
+            .is_some_and(|c| c.len() == 36)
+    );
+    assert!(
+        !headers.contains_key("x-hubspot-ratelimit-remaining"),
+        "search answers carry no rate-limit headers, 429s included"
+    );
+    assert_eq!(sb.state().stats().rate_limited, 1);
+}
