@@ -82,6 +82,31 @@ fn forbidden() -> BTreeMap<&'static str, &'static [&'static str]> {
             &["leadflow-hubspot", "leadflow-sandbox", "leadflow"][..],
         ),
         (
+            "leadflow-store",
+            &["leadflow-hubspot", "leadflow-config", "leadflow"][..],
+        ),
+        (
+            "leadflow-sync",
+            &[
+                "leadflow-config",
+                "leadflow-plan",
+                "leadflow-server",
+                "leadflow-engine",
+                "leadflow",
+            ][..],
+        ),
+        (
+            "leadflow-engine",
+            &[
+                "leadflow-sync",
+                "leadflow-plan",
+                "leadflow-server",
+                "leadflow-sandbox",
+                "leadflow-import",
+                "leadflow",
+            ][..],
+        ),
+        (
             "leadflow-import",
             &[
                 "leadflow-store",

@@ -32,6 +32,9 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// A query named a column the store does not keep typed.
+    #[error("{0} is not a column the store keeps; only managed properties are")]
+    UnknownColumn(String),
     /// A stored JSON value could not be read.
     #[error("stored data is corrupt ({what}): {source}")]
     Corrupt {

@@ -14,6 +14,7 @@
 //! workflows that read the events.
 
 mod error;
+mod outbox;
 mod portal;
 mod queue;
 mod records;
@@ -21,6 +22,7 @@ mod store;
 mod webhooks;
 
 pub use error::{Error, Result};
+pub use outbox::{EnrollmentRow, Intent, NewEnrollment, NewIntent};
 pub use portal::{Link, ListRow, OwnerRow, SequenceRow, StageRow, SyncRunStats};
 pub use queue::Job;
 pub use records::{Event, Gone, MANAGED_COLUMNS, StoredRecord, UpsertOutcome};

@@ -1,0 +1,403 @@
+//! The workflow engine's durable state: enrollments (who entered which workflow on which
+//! trigger value) and the outbox of intended HubSpot writes.
+//!
+//! An enrollment and its intents are written in one transaction, before any HubSpot call;
+//! the enrollment's key makes a second evaluation of the same trigger a no-op, and each
+//! intent's key (workflow, contact, trigger, action) makes it unique. An intent moves
+//! `pending` → `sending` (leased) → `done` / `skipped` / `dead`; one found `sending` with
+//! an expired lease was interrupted, and its outcome must be read from HubSpot before any
+//! second write.
+//!
+//! This module knows rows; what an action does is the engine's business.
+
+use sqlx::Row;
+
+use crate::error::{Context, Result};
+use crate::records::now_ms;
+use crate::store::Store;
+
+/// An enrollment to record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEnrollment {
+    /// The workflow's key.
+    pub workflow: String,
+    /// The contact.
+    pub contact_id: String,
+    /// What enrolled it (the tag, the new value, ...), per the re-enrollment policy.
+    pub trigger_value: String,
+    /// The event that triggered it, when one did.
+    pub event_seq: Option<i64>,
+    /// When (unix ms).
+    pub at: i64,
+}
+
+/// An intended HubSpot write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewIntent {
+    /// Unique per (workflow, contact, trigger, action).
+    pub key: String,
+    /// The action's name (`write`, `create_deal`, ...).
+    pub action: String,
+    /// What to do, as JSON.
+    pub payload: String,
+    /// Its final state when it needs no call (`skipped`), else `pending`.
+    pub state: String,
+    /// Why it was skipped.
+    pub note: Option<String>,
+}
+
+/// A stored intent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Intent {
+    /// Row id.
+    pub id: i64,
+    /// Idempotency key.
+    pub key: String,
+    /// The workflow's key.
+    pub workflow: String,
+    /// The contact.
+    pub contact_id: String,
+    /// The action's name.
+    pub action: String,
+    /// What to do, as JSON.
+    pub payload: String,
+    /// `pending`, `sending`, `done`, `skipped` or `dead`.
+    pub state: String,
+    /// Attempts started.
+    pub attempts: i32,
+    /// What HubSpot answered (ids), as JSON.
+    pub result: Option<String>,
+    /// The last error, or why it was skipped.
+    pub last_error: Option<String>,
+    /// Created (unix ms).
+    pub created_at: i64,
+    /// Last change (unix ms).
+    pub updated_at: i64,
+    /// When claimed: whether an earlier attempt was interrupted with an unknown outcome.
+    pub interrupted: bool,
+}
+
+/// A recorded enrollment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnrollmentRow {
+    /// The workflow's key.
+    pub workflow: String,
+    /// The contact.
+    pub contact_id: String,
+    /// What enrolled it.
+    pub trigger_value: String,
+    /// When (unix ms).
+    pub enrolled_at: i64,
+}
+
+const INTENT_COLUMNS: &str = "id, key, workflow, contact_id, action, payload, state, attempts, result, last_error, created_at, updated_at";
+
+fn intent(r: &sqlx::any::AnyRow, interrupted: bool) -> Result<Intent> {
+    Ok(Intent {
+        id: r.try_get(0).ctx("intent")?,
+        key: r.try_get(1).ctx("intent")?,
+        workflow: r.try_get(2).ctx("intent")?,
+        contact_id: r.try_get(3).ctx("intent")?,
+        action: r.try_get(4).ctx("intent")?,
+        payload: r.try_get(5).ctx("intent")?,
+        state: r.try_get(6).ctx("intent")?,
+        attempts: r.try_get(7).ctx("intent")?,
+        result: r.try_get(8).ctx("intent")?,
+        last_error: r.try_get(9).ctx("intent")?,
+        created_at: r.try_get(10).ctx("intent")?,
+        updated_at: r.try_get(11).ctx("intent")?,
+        interrupted,
+    })
+}
+
+impl Store {
+    /// Records an enrollment with its intents, in one transaction. Returns false (and
+    /// writes nothing) when the enrollment exists already.
+    ///
+    /// # Errors
+    /// A query error; nothing is written.
+    pub async fn enroll(
+        &self,
+        portal: &str,
+        enrollment: &NewEnrollment,
+        intents: &[NewIntent],
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        let done = sqlx::query(
+            "INSERT INTO workflow_enrollments (portal, workflow, contact_id, trigger_value, event_seq, enrolled_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (portal, workflow, contact_id, trigger_value) DO NOTHING",
+        )
+        .bind(portal)
+        .bind(&enrollment.workflow)
+        .bind(&enrollment.contact_id)
+        .bind(&enrollment.trigger_value)
+        .bind(enrollment.event_seq)
+        .bind(enrollment.at)
+        .execute(&mut *tx)
+        .await
+        .ctx("enroll")?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for i in intents {
+            sqlx::query(
+                "INSERT INTO intents (portal, key, workflow, contact_id, action, payload, state, attempts, run_at, last_error, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $8, $8) ON CONFLICT (portal, key) DO NOTHING",
+            )
+            .bind(portal)
+            .bind(&i.key)
+            .bind(&enrollment.workflow)
+            .bind(&enrollment.contact_id)
+            .bind(&i.action)
+            .bind(&i.payload)
+            .bind(&i.state)
+            .bind(enrollment.at)
+            .bind(&i.note)
+            .execute(&mut *tx)
+            .await
+            .ctx("add intent")?;
+        }
+        tx.commit().await.ctx("commit")?;
+        Ok(true)
+    }
+
+    /// Claims up to `limit` intents of `action` that are due, or whose attempt was
+    /// interrupted (lease expired), leasing them until `now + lease_ms`.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn claim_intents(
+        &self,
+        portal: &str,
+        action: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Intent>> {
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {INTENT_COLUMNS} FROM intents WHERE portal = $1 AND action = $2 AND \
+             ((state = 'pending' AND run_at <= $3) OR (state = 'sending' AND lease_until < $3)) ORDER BY id LIMIT $4"
+        )))
+        .bind(portal)
+        .bind(action)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("claim intents")?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let state: String = r.try_get(6).ctx("intent")?;
+            let mut i = intent(r, state == "sending")?;
+            sqlx::query(
+                "UPDATE intents SET state = 'sending', attempts = attempts + 1, lease_until = $2, updated_at = $3 WHERE id = $1",
+            )
+            .bind(i.id)
+            .bind(now + lease_ms)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .ctx("claim intents")?;
+            i.attempts += 1;
+            i.state = "sending".to_owned();
+            out.push(i);
+        }
+        tx.commit().await.ctx("commit")?;
+        Ok(out)
+    }
+
+    /// Ends an intent: `done` with HubSpot's answer, `skipped` or `dead` with the reason.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn finish_intent(
+        &self,
+        id: i64,
+        state: &str,
+        result: Option<&str>,
+        note: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE intents SET state = $2, result = $3, last_error = $4, lease_until = NULL, updated_at = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(state)
+        .bind(result)
+        .bind(note)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .ctx("finish intent")?;
+        Ok(())
+    }
+
+    /// Puts an intent back for another attempt at `run_at`.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn retry_intent(&self, id: i64, run_at: i64, error: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE intents SET state = 'pending', run_at = $2, last_error = $3, lease_until = NULL, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(run_at)
+        .bind(error)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .ctx("retry intent")?;
+        Ok(())
+    }
+
+    /// A contact's intents, oldest first (its execution history).
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn intents_of(&self, portal: &str, contact_id: &str) -> Result<Vec<Intent>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {INTENT_COLUMNS} FROM intents WHERE portal = $1 AND contact_id = $2 ORDER BY id"
+        )))
+        .bind(portal)
+        .bind(contact_id)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read intents")?;
+        rows.iter().map(|r| intent(r, false)).collect()
+    }
+
+    /// A contact's enrollments, oldest first.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn workflow_enrollments_of(
+        &self,
+        portal: &str,
+        contact_id: &str,
+    ) -> Result<Vec<EnrollmentRow>> {
+        let rows = sqlx::query(
+            "SELECT workflow, contact_id, trigger_value, enrolled_at FROM workflow_enrollments \
+             WHERE portal = $1 AND contact_id = $2 ORDER BY enrolled_at, workflow",
+        )
+        .bind(portal)
+        .bind(contact_id)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read enrollments")?;
+        rows.iter()
+            .map(|r| {
+                Ok(EnrollmentRow {
+                    workflow: r.try_get(0).ctx("enrollment")?,
+                    contact_id: r.try_get(1).ctx("enrollment")?,
+                    trigger_value: r.try_get(2).ctx("enrollment")?,
+                    enrolled_at: r.try_get(3).ctx("enrollment")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Intents per (action, state): what the workflow execution success rate is computed from.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn intent_counts(&self, portal: &str) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT action, state, COUNT(*) FROM intents WHERE portal = $1 GROUP BY action, state ORDER BY action, state",
+        )
+        .bind(portal)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("count intents")?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0).ctx("count")?,
+                    r.try_get(1).ctx("count")?,
+                    r.try_get(2).ctx("count")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Events after `seq`, oldest first: what the engine consumes.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn events_after(
+        &self,
+        portal: &str,
+        seq: i64,
+        limit: i64,
+    ) -> Result<Vec<crate::Event>> {
+        let rows = sqlx::query(
+            "SELECT seq, object_type, object_id, source, occurred_at, property, old_value, new_value FROM events \
+             WHERE portal = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(portal)
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read events")?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(crate::Event {
+                    seq: r.try_get(0).ctx("event")?,
+                    object_type: r.try_get(1).ctx("event")?,
+                    object_id: r.try_get(2).ctx("event")?,
+                    source: r.try_get(3).ctx("event")?,
+                    occurred_at: r.try_get(4).ctx("event")?,
+                    property: r.try_get(5).ctx("event")?,
+                    old_value: r.try_get(6).ctx("event")?,
+                    new_value: r.try_get(7).ctx("event")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Live contacts whose managed `column` equals `value`, with the date column `since`
+    /// on or before `before` (`YYYY-MM-DD`): the time-based trigger's candidates.
+    ///
+    /// # Errors
+    /// [`crate::Error::Url`] is never returned; a query error, or an unknown column.
+    pub async fn contacts_holding(
+        &self,
+        portal: &str,
+        column: &str,
+        value: &str,
+        since: &str,
+        before: &str,
+    ) -> Result<Vec<crate::StoredRecord>> {
+        let known = |c: &str| crate::MANAGED_COLUMNS.iter().any(|(_, col)| *col == c);
+        if !known(column) || !known(since) {
+            return Err(crate::Error::UnknownColumn(format!("{column}/{since}")));
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, properties, created_at, updated_at, archived FROM records WHERE portal = $1 AND object_type = 'contacts' \
+             AND archived = 0 AND {column} = $2 AND {since} IS NOT NULL AND {since} <= $3 ORDER BY id"
+        )))
+        .bind(portal)
+        .bind(value)
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read contacts")?;
+        rows.iter()
+            .map(|r| {
+                let json: String = r.try_get(1).ctx("record")?;
+                Ok(crate::StoredRecord {
+                    id: r.try_get(0).ctx("record")?,
+                    properties: serde_json::from_str(&json).map_err(|source| {
+                        crate::Error::Corrupt {
+                            what: "record properties",
+                            source,
+                        }
+                    })?,
+                    created_at: r.try_get(2).ctx("record")?,
+                    updated_at: r.try_get(3).ctx("record")?,
+                    archived: r.try_get::<i32, _>(4).ctx("record")? != 0,
+                })
+            })
+            .collect()
+    }
+}
