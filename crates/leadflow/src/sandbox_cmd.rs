@@ -41,6 +41,9 @@ pub(crate) struct SandboxArgs {
     /// Probability of an injected 500.
     #[arg(long, default_value_t = 0.0)]
     fault_500: f64,
+    /// Probability of an injected 502.
+    #[arg(long, default_value_t = 0.0)]
+    fault_502: f64,
     /// Probability of an injected 503.
     #[arg(long, default_value_t = 0.0)]
     fault_503: f64,
@@ -69,6 +72,7 @@ pub(crate) async fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
     config.faults = Faults {
         rate_429: args.fault_429,
         rate_500: args.fault_500,
+        rate_502: args.fault_502,
         rate_503: args.fault_503,
         rate_reset: args.fault_reset,
         latency_ms: args.latency_ms,
@@ -87,12 +91,36 @@ pub(crate) async fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
     eprintln!(
         "  use it with: LEADFLOW_HUBSPOT_URL=http://{addr} LEADFLOW_HUBSPOT_TOKEN=any-token leadflow portal check"
     );
-    eprintln!("  admin: http://{addr}/__sandbox/stats, PUT /__sandbox/faults; Ctrl-C stops it");
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    Sandbox::run(listener, config, shutdown)
+    eprintln!(
+        "  admin: http://{addr}/__sandbox/stats, PUT /__sandbox/faults; Ctrl-C (or SIGTERM) stops it"
+    );
+    Sandbox::run(listener, config, stop_signal())
         .await
         .context("running the sandbox")?;
+    eprintln!("HubSpot sandbox stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C, or on SIGTERM (what `kill` and service managers send), so the
+/// snapshot is saved either way.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use leadflow_sandbox::{Faults, Sandbox, SandboxConfig, SandboxHandle, Seed};
 use serde_json::{Value, json};
 
+mod faults;
 mod search;
 
 pub(crate) async fn sandbox(config: SandboxConfig) -> SandboxHandle {

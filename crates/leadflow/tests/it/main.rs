@@ -9,6 +9,7 @@ use std::process::Output;
 use leadflow_sandbox::{Sandbox, SandboxConfig, SandboxHandle, TokenGrant};
 
 mod properties;
+mod sandbox_cli;
 
 fn leadflow(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_leadflow"));
