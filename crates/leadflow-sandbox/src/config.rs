@@ -116,7 +116,8 @@ pub struct SandboxConfig {
     pub client_secret: String,
     /// Keep every exchange for contract tests.
     pub record_traffic: bool,
-    /// The first webhook retry delay (HubSpot spreads 10 retries over a day).
+    /// The first webhook retry delay; each later one doubles, with jitter. HubSpot spreads
+    /// 10 retries over a day, which the default (84 s) matches.
     pub webhook_retry_base: Duration,
     /// Lifetime of OAuth access tokens.
     pub oauth_access_token_ttl: Duration,
@@ -137,7 +138,7 @@ impl Default for SandboxConfig {
             app_id: 54321,
             client_secret: "sandbox-client-secret".to_owned(),
             record_traffic: false,
-            webhook_retry_base: Duration::from_secs(1),
+            webhook_retry_base: Duration::from_secs(84),
             oauth_access_token_ttl: Duration::from_secs(1800),
             oauth: None,
         }

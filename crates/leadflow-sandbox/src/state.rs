@@ -354,6 +354,11 @@ pub struct Stats {
     pub webhook_failures: u64,
     /// Webhook batches dropped on purpose.
     pub webhook_dropped: u64,
+    /// Webhook batches given up after their last retry.
+    pub webhook_abandoned: u64,
+    /// 1 while a formed webhook batch waits for a free delivery slot
+    /// (`maxConcurrentRequests`), else 0.
+    pub webhook_waiting: u64,
     /// Requests counted against the daily budget.
     pub daily_used: u64,
     /// OAuth refreshes served.

@@ -314,8 +314,28 @@ fn signatures(secret: &str, url: &str, body: &[u8], timestamp: &str) -> (String,
     (v1, v3)
 }
 
+/// How many times a failed delivery is retried: HubSpot retries up to 10 times over 24 h
+/// (`hubspot-facts.md` §11), so a batch is attempted at most 11 times.
+pub(crate) const WEBHOOK_RETRIES: u32 = 10;
+
+/// The wait before retry number `retry` (1-based): `base × 2^(retry-1)`, spread by
+/// `random` (a draw in `[0, 1)`) over `[0.75, 1.25)` of that, so that batches that failed
+/// together are not retried together. With the default base the ten retries span about a
+/// day, as HubSpot's do.
+pub(crate) fn retry_delay(base: Duration, retry: u32, random: f64) -> Duration {
+    let doubling = 2u32.saturating_pow(retry.saturating_sub(1).min(20));
+    (base * doubling).mul_f64(0.75 + 0.5 * random.clamp(0.0, 1.0))
+}
+
+/// How many deliveries may be in flight at once, and a signal when one ends.
+#[derive(Default)]
+struct Slots {
+    in_flight: std::sync::Mutex<usize>,
+    freed: tokio::sync::Notify,
+}
+
 async fn send_batch(state: SandboxState, http: reqwest::Client, mut events: Vec<Value>) {
-    for attempt in 0..10u32 {
+    for attempt in 0..=WEBHOOK_RETRIES {
         let Some(url) = lock(&state.0.data)
             .webhook_settings
             .as_ref()
@@ -325,6 +345,8 @@ async fn send_batch(state: SandboxState, http: reqwest::Client, mut events: Vec<
         };
         for e in &mut events {
             e["attemptNumber"] = json!(attempt);
+            e["portalId"] = json!(state.0.config.portal_id);
+            e["appId"] = json!(state.0.config.app_id);
         }
         let body = serde_json::to_vec(&events).unwrap_or_default();
         let ts = now_ms().to_string();
@@ -339,6 +361,8 @@ async fn send_batch(state: SandboxState, http: reqwest::Client, mut events: Vec<
             .body(body)
             .send()
             .await;
+        // Only a 2xx counts as delivered; HubSpot retries any 4xx or 5xx, a refused
+        // connection and no answer within 5 s.
         match sent {
             Ok(r) if r.status().is_success() => {
                 lock(&state.0.stats).webhook_deliveries += 1;
@@ -346,14 +370,31 @@ async fn send_batch(state: SandboxState, http: reqwest::Client, mut events: Vec<
             }
             _ => {
                 lock(&state.0.stats).webhook_failures += 1;
-                let wait = state.0.config.webhook_retry_base * 2u32.saturating_pow(attempt);
-                tokio::time::sleep(wait.min(Duration::from_secs(3600))).await;
+                if attempt < WEBHOOK_RETRIES {
+                    let wait = retry_delay(
+                        state.0.config.webhook_retry_base,
+                        attempt + 1,
+                        fastrand::f64(),
+                    );
+                    tokio::time::sleep(wait).await;
+                }
             }
         }
     }
+    lock(&state.0.stats).webhook_abandoned += 1;
 }
 
-/// The deliverer: batches pending events (at most 100) and sends them, 10 at a time.
+/// At most `maxConcurrentRequests` of the settings (HubSpot: at most 10) deliveries in
+/// flight; the next batch waits for a slot.
+fn max_in_flight(state: &SandboxState) -> usize {
+    lock(&state.0.data)
+        .webhook_settings
+        .as_ref()
+        .map_or(10, |s| s.max_concurrent.clamp(1, 10) as usize)
+}
+
+/// The deliverer: batches pending events (at most 100) and sends them, as many at once as
+/// the settings' `maxConcurrentRequests` allows.
 pub(crate) async fn deliver(
     state: SandboxState,
     mut events: mpsc::UnboundedReceiver<Value>,
@@ -366,7 +407,7 @@ pub(crate) async fn deliver(
     else {
         return;
     };
-    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(10));
+    let slots = std::sync::Arc::new(Slots::default());
     loop {
         let first = tokio::select! {
             e = events.recv() => e,
@@ -385,13 +426,60 @@ pub(crate) async fn deliver(
             lock(&state.0.stats).webhook_dropped += 1;
             continue;
         }
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            return;
-        };
-        let (s, h) = (state.clone(), http.clone());
+        loop {
+            // Registered before the check, so a slot freed in between is not missed.
+            let freed = slots.freed.notified();
+            {
+                let mut n = lock(&slots.in_flight);
+                if *n < max_in_flight(&state) {
+                    *n += 1;
+                    break;
+                }
+            }
+            lock(&state.0.stats).webhook_waiting = 1;
+            tokio::select! {
+                _ = freed => {}
+                _ = stop.changed() => return,
+            }
+        }
+        lock(&state.0.stats).webhook_waiting = 0;
+        let (s, h, slots) = (state.clone(), http.clone(), slots.clone());
         tokio::spawn(async move {
             send_batch(s, h, batch).await;
-            drop(permit);
+            *lock(&slots.in_flight) -= 1;
+            slots.freed.notify_waiters();
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_retries_spread_over_about_a_day_by_default() {
+        let base = crate::SandboxConfig::default().webhook_retry_base;
+        let total =
+            |r: f64| -> Duration { (1..=WEBHOOK_RETRIES).map(|k| retry_delay(base, k, r)).sum() };
+        let hours = |d: Duration| d.as_secs_f64() / 3600.0;
+        assert!(
+            (23.0..25.0).contains(&hours(total(0.5))),
+            "{:?}",
+            total(0.5)
+        );
+        assert!(hours(total(0.0)) > 17.0 && hours(total(1.0)) < 31.0);
+        // Each wait doubles, within the jitter.
+        for k in 1..WEBHOOK_RETRIES {
+            assert_eq!(retry_delay(base, k + 1, 0.5), retry_delay(base, k, 0.5) * 2);
+        }
+    }
+
+    #[test]
+    fn jitter_spreads_each_wait_by_a_quarter_either_way() {
+        let base = Duration::from_secs(100);
+        assert_eq!(retry_delay(base, 1, 0.0), Duration::from_secs(75));
+        assert_eq!(retry_delay(base, 1, 0.5), Duration::from_secs(100));
+        assert!(retry_delay(base, 1, 0.999) < Duration::from_secs(125));
+        assert_eq!(retry_delay(base, 3, 0.5), Duration::from_secs(400));
     }
 }
