@@ -406,7 +406,6 @@ fn check_record(
     Ok(())
 }
 
-/// Creates a record; returns its id and the webhook events it caused.
 /// A checked create: the property values to store and the inline links to make.
 type CheckedCreate = (
     BTreeMap<String, String>,
@@ -457,6 +456,7 @@ fn check_create(
     Ok((props, links))
 }
 
+/// Creates a record; returns its id and the webhook events it caused.
 pub(crate) fn create_record(
     data: &mut Data,
     t: &str,

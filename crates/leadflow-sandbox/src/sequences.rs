@@ -107,15 +107,14 @@ async fn enroll(
             .map(str::to_owned)
             .or_else(|| body[k].as_u64().map(|n| n.to_string()))
     };
-    let (Some(contact_id), Some(sequence_id), Some(sender)) = (
-        field("contactId"),
-        field("sequenceId"),
-        field("senderEmail"),
-    ) else {
-        return Err(ApiError::validation(
-            "contactId, sequenceId and senderEmail are required",
-        ));
+    let required = |k: &str| {
+        field(k)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::validation(format!("{k} is required")).sub("MISSING_FIELD"))
     };
+    let contact_id = required("contactId")?;
+    let sequence_id = required("sequenceId")?;
+    let sender = required("senderEmail")?;
     let mut data = lock(&state.0.data);
     let Some(owner) = data
         .owners

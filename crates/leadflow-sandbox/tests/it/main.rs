@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 mod faults;
 mod search;
+mod validation;
 mod webhooks;
 
 pub(crate) async fn sandbox(config: SandboxConfig) -> SandboxHandle {
