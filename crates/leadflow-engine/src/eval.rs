@@ -88,6 +88,11 @@ pub enum Intended {
         /// The stage's label.
         stage: String,
     },
+    /// Gives the contact's deals the contact's owner (the data-sync flow `contact_update`).
+    DealOwner {
+        /// The owner id.
+        owner: String,
+    },
 }
 
 impl Intended {
@@ -99,6 +104,7 @@ impl Intended {
             Self::Enroll { .. } => "enroll",
             Self::CreateTask { .. } => "create_task",
             Self::MoveDeal { .. } => "move_deal",
+            Self::DealOwner { .. } => "deal_owner",
         }
     }
 }

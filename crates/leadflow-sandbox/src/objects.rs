@@ -220,6 +220,9 @@ pub(crate) fn check_values(
         if !value.is_empty() {
             let bad = |code: &str, msg: String| detail(msg, code, name);
             match def.type_.as_str() {
+                // A deal's stage and pipeline are checked against the pipelines, whose
+                // stages change without the property's options changing.
+                "enumeration" if t == "deals" && (name == "dealstage" || name == "pipeline") => {}
                 "enumeration" => {
                     let values: Vec<&str> = if def.field_type == "checkbox" {
                         value.trim_start_matches(';').split(';').collect()

@@ -1,0 +1,529 @@
+//! The engine against the sandbox: the spec's workflows carried out exactly once, through
+//! faults and interrupted runs.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use leadflow_config::Project;
+use leadflow_core::{ObjectType, Secret};
+use leadflow_engine::{Engine, EngineError, PortalMap, run_once};
+use leadflow_hubspot::{
+    Client, ClientConfig, Credentials, ObjectInput, PropertyValues, RateLimits, RetryPolicy,
+};
+use leadflow_sandbox::{Faults, Sandbox, SandboxConfig, SandboxHandle};
+use leadflow_store::Store;
+use leadflow_sync::{SyncOptions, backfill, incremental, sync_reference};
+
+const PORTAL: &str = "p";
+
+fn project() -> (Project, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    leadflow_config::init(dir.path(), false).unwrap();
+    let (project, diags) = leadflow_config::load(dir.path());
+    assert!(diags.is_empty(), "{diags:?}");
+    (project, dir)
+}
+
+fn client(sb: &SandboxHandle) -> Client {
+    let mut c = ClientConfig::new(sb.url(), Credentials::Token(Secret::new("t")));
+    c.retry = RetryPolicy {
+        max_attempts: 3,
+        initial_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        ..RetryPolicy::default()
+    };
+    c.limits = RateLimits {
+        search_per_second: 100,
+        ..RateLimits::default()
+    };
+    Client::new(c).unwrap()
+}
+
+fn contact_properties() -> Vec<String> {
+    [
+        "email",
+        "firstname",
+        "lastname",
+        "company",
+        "hubspot_owner_id",
+        "lead_source",
+        "icp_type",
+        "icp_fit_score",
+        "lead_score",
+        "response_status",
+        "qualification_status",
+        "campaign_tag",
+        "message_strategy",
+        "last_outreach_date",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+struct World {
+    sb: SandboxHandle,
+    client: Client,
+    store: Store,
+    project: Project,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+async fn world() -> World {
+    let (project, pdir) = project();
+    let mut config = SandboxConfig::default();
+    config.limits.search_per_second = 1000;
+    let sb = Sandbox::spawn(config).await.unwrap();
+    let client = client(&sb);
+    let planned = leadflow_plan::plan(
+        &project,
+        &leadflow_plan::fetch(&client, &project).await.unwrap(),
+        false,
+    );
+    leadflow_plan::apply(&client, &planned, leadflow_plan::ApplyOptions::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("s.db").display()))
+        .await
+        .unwrap();
+    World {
+        sb,
+        client,
+        store,
+        project,
+        _dirs: (pdir, dir),
+    }
+}
+
+impl World {
+    /// Creates tagged contacts with the given fit scores; returns their ids.
+    async fn tagged(&self, tag: &str, fits: &[u32]) -> Vec<String> {
+        use futures::TryStreamExt;
+        let owners: Vec<leadflow_hubspot::Owner> =
+            self.client.owners().try_collect().await.unwrap();
+        let owner = owners[0].id.clone();
+        let inputs: Vec<ObjectInput> = fits
+            .iter()
+            .enumerate()
+            .map(|(n, fit)| ObjectInput {
+                properties: PropertyValues::from([
+                    (
+                        "email".to_owned(),
+                        format!("lead{n}-{fit}@{}.example", tag.len()),
+                    ),
+                    ("firstname".to_owned(), format!("Lead{n}")),
+                    ("lastname".to_owned(), "Tester".to_owned()),
+                    ("company".to_owned(), "Acme".to_owned()),
+                    ("icp_fit_score".to_owned(), fit.to_string()),
+                    ("campaign_tag".to_owned(), tag.to_owned()),
+                    ("hubspot_owner_id".to_owned(), owner.clone()),
+                ]),
+                ..ObjectInput::default()
+            })
+            .collect();
+        let out = self
+            .client
+            .objects(ObjectType::Contacts)
+            .batch_create(inputs)
+            .await
+            .unwrap();
+        assert!(out.is_complete());
+        let mut by_email: BTreeMap<String, String> = out
+            .results
+            .iter()
+            .map(|r| (r.get("email").unwrap().to_owned(), r.id.clone()))
+            .collect();
+        fits.iter()
+            .enumerate()
+            .map(|(n, fit)| {
+                by_email
+                    .remove(&format!("lead{n}-{fit}@{}.example", tag.len()))
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    async fn sync(&self, full: bool) {
+        for t in [ObjectType::Contacts, ObjectType::Deals] {
+            let mut props = contact_properties();
+            if t == ObjectType::Deals {
+                props = ["dealname", "dealstage", "pipeline", "leadflow_deal_key"]
+                    .map(String::from)
+                    .to_vec();
+            }
+            let opts = SyncOptions::new(PORTAL, props);
+            if full {
+                backfill(&self.client, &self.store, t, &opts, &|_| {})
+                    .await
+                    .unwrap();
+            } else {
+                incremental(&self.client, &self.store, t, &opts)
+                    .await
+                    .unwrap();
+            }
+        }
+        sync_reference(&self.client, &self.store, PORTAL)
+            .await
+            .unwrap();
+    }
+
+    async fn engine(&self) -> (Engine, PortalMap) {
+        let engine = Engine::new(self.project.clone(), PORTAL).unwrap();
+        let map = PortalMap::load(
+            &self.store,
+            PORTAL,
+            &self.project.settings,
+            &self.project.workflows,
+        )
+        .await
+        .unwrap();
+        (engine, map)
+    }
+
+    async fn pass(&self, engine: &Engine, map: &PortalMap) -> leadflow_engine::PassReport {
+        run_once(
+            engine,
+            &self.client,
+            &self.store,
+            map,
+            jiff::Timestamp::now(),
+            &jiff::tz::TimeZone::UTC,
+        )
+        .await
+        .unwrap()
+    }
+
+    fn count(&self, t: &str) -> usize {
+        self.sb.state().count(t)
+    }
+
+    fn enrollments(&self) -> usize {
+        self.sb.state().enrollments().len()
+    }
+}
+
+#[tokio::test]
+async fn manual_outreach_runs_once_for_each_tagged_contact() {
+    let w = world().await;
+    let deals_before = w.count("deals");
+    let enrolled_before = w.enrollments();
+    let fits = [4, 5, 6, 7, 8, 9, 10, 3];
+    w.sync(true).await;
+    let ids = w.tagged("Manual Outreach - 2026-11-24", &fits).await;
+    w.sync(false).await;
+    let (engine, map) = w.engine().await;
+    w.sb.state().reset_stats();
+    let first = w.pass(&engine, &map).await;
+    let mut dead = Vec::new();
+    for id in &ids {
+        for i in w.store.intents_of(PORTAL, id).await.unwrap() {
+            if i.state == "dead" {
+                dead.push((i.action, i.last_error));
+            }
+        }
+    }
+    assert_eq!(first.executed.dead, 0, "{first:?} {dead:?}");
+    let calls = w.sb.state().stats().requests;
+    // 8 contacts: one batch write, one deal upsert + one link call, 6 enrollments (fit >= 5).
+    assert_eq!(w.count("deals") - deals_before, 4, "fit 7, 8, 9, 10");
+    assert_eq!(w.enrollments() - enrolled_before, 6, "fit 5 and up");
+    assert!(calls <= 1 + 2 + 6, "{calls} calls");
+    for (id, fit) in ids.iter().zip(fits) {
+        let c = w.sb.state().record("contacts", id).unwrap();
+        let p = &c["properties"];
+        assert_eq!(p["lead_source"], "Outbound", "fit {fit}");
+        assert_eq!(p["qualification_status"], "Unqualified");
+        assert_eq!(p["response_status"], "No Response");
+        assert!(
+            p["last_outreach_date"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty())
+        );
+    }
+    // Everything again: the writes come back through sync, nothing is done twice.
+    w.sync(false).await;
+    let again = w.pass(&engine, &map).await;
+    assert_eq!(again.executed.done, 0, "{again:?}");
+    assert_eq!(w.count("deals") - deals_before, 4);
+    assert_eq!(w.enrollments() - enrolled_before, 6);
+    // Every contact's history says what happened.
+    let history = w.store.intents_of(PORTAL, &ids[3]).await.unwrap();
+    let actions: Vec<(&str, &str)> = history
+        .iter()
+        .filter(|i| i.workflow == "workflow_manual_outreach")
+        .map(|i| (i.action.as_str(), i.state.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("write", "done"),
+            ("create_deal", "done"),
+            ("enroll", "done")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn responses_create_tasks_and_move_deals_exactly_once() {
+    let w = world().await;
+    w.sync(true).await;
+    let ids = w.tagged("Manual Outreach - 2026-11-24", &[9, 9, 4]).await;
+    w.sync(false).await;
+    let (engine, map) = w.engine().await;
+    w.pass(&engine, &map).await;
+    let tasks_before = w.count("tasks");
+    let contacts = w.client.objects(ObjectType::Contacts);
+    let set = |v: &str| PropertyValues::from([("response_status".to_owned(), v.to_owned())]);
+    contacts.update(&ids[0], &set("Interested")).await.unwrap();
+    contacts
+        .update(&ids[1], &set("Meeting Scheduled"))
+        .await
+        .unwrap();
+    contacts
+        .update(&ids[2], &set("Meeting Scheduled"))
+        .await
+        .unwrap();
+    w.sync(false).await;
+    let report = w.pass(&engine, &map).await;
+    assert_eq!(report.executed.dead, 0, "{report:?}");
+    assert_eq!(
+        w.count("tasks") - tasks_before,
+        1,
+        "one task for the interested lead"
+    );
+    let c = w.sb.state().record("contacts", &ids[0]).unwrap();
+    assert_eq!(c["properties"]["qualification_status"], "Qualified");
+    assert_eq!(c["properties"]["lead_score"], "20");
+    let discovery = map.stages["discovery"].clone();
+    let deal_id = w
+        .store
+        .associated(PORTAL, ObjectType::Contacts, &ids[1], ObjectType::Deals)
+        .await
+        .unwrap()[0]
+        .clone();
+    let deal = w.sb.state().record("deals", &deal_id).unwrap();
+    assert_eq!(deal["properties"]["dealstage"], discovery.as_str());
+    let skipped = w.store.intents_of(PORTAL, &ids[2]).await.unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|i| i.action == "update_deal_stage" && i.state == "skipped"),
+        "no deal, nothing to move: {skipped:?}"
+    );
+    w.sync(false).await;
+    w.pass(&engine, &map).await;
+    assert_eq!(w.count("tasks") - tasks_before, 1);
+}
+
+#[tokio::test]
+async fn faults_and_interruptions_still_give_each_deal_task_and_enrollment_once() {
+    let w = world().await;
+    let deals_before = w.count("deals");
+    let enrolled_before = w.enrollments();
+    let tasks_before = w.count("tasks");
+    let fits: Vec<u32> = (0..120).map(|n| 3 + n % 8).collect();
+    w.sync(true).await;
+    let ids = w.tagged("Automated Outreach - Fintech", &fits).await;
+    w.sync(false).await;
+    let (engine, map) = w.engine().await;
+    w.sb.state().set_faults(Faults {
+        rate_429: 0.1,
+        rate_500: 0.1,
+        rate_503: 0.05,
+        rate_reset: 0.05,
+        ..Faults::default()
+    });
+    // Passes until every intent settled; retries are due at once on a clock moved ahead.
+    let mut at = jiff::Timestamp::now();
+    for _ in 0..60 {
+        run_once(
+            &engine,
+            &w.client,
+            &w.store,
+            &map,
+            at,
+            &jiff::tz::TimeZone::UTC,
+        )
+        .await
+        .unwrap();
+        at += jiff::SignedDuration::from_mins(10);
+    }
+    w.sb.state().set_faults(Faults::default());
+    assert!(w.sb.state().stats().injected_faults > 0);
+    let expected_deals = fits.iter().filter(|f| **f >= 8).count();
+    let expected_enrollments = fits.iter().filter(|f| **f >= 6).count();
+    assert_eq!(w.count("deals") - deals_before, expected_deals);
+    assert_eq!(w.enrollments() - enrolled_before, expected_enrollments);
+    assert_eq!(w.count("tasks"), tasks_before);
+    let counts = w.store.intent_counts(PORTAL).await.unwrap();
+    assert!(
+        counts
+            .iter()
+            .all(|(_, state, _)| state == "done" || state == "skipped"),
+        "{counts:?}"
+    );
+    for id in &ids {
+        let p = &w.sb.state().record("contacts", id).unwrap()["properties"];
+        assert_eq!(p["lead_source"], "Outbound");
+    }
+}
+
+#[tokio::test]
+async fn a_workflow_naming_a_missing_sequence_is_refused_at_start() {
+    let w = world().await;
+    w.sync(true).await;
+    let mut project = w.project.clone();
+    for wf in &mut project.workflows {
+        for a in &mut wf.actions {
+            if let leadflow_config::workflows::ActionKind::AddToSequence { sequence } = &mut a.kind
+            {
+                *sequence = "Manual Outreach Folow-up".into();
+            }
+        }
+    }
+    let err = PortalMap::load(&w.store, PORTAL, &project.settings, &project.workflows)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        EngineError::Missing {
+            what: "sequence",
+            ..
+        }
+    ));
+    let text = err.to_string();
+    assert!(text.contains("Manual Outreach Folow-up"), "{text}");
+    assert!(text.contains("manual outreach follow-up"), "{text}");
+}
+
+#[tokio::test]
+async fn an_action_interrupted_after_hubspot_carried_it_out_is_not_done_twice() {
+    use leadflow_engine::run::key_hash;
+    let w = world().await;
+    w.sync(true).await;
+    let deals_before = w.count("deals");
+    let enrolled_before = w.enrollments();
+    let tasks_before = w.count("tasks");
+    let ids = w.tagged("Manual Outreach - 2026-11-24", &[9]).await;
+    w.sync(false).await;
+    let (engine, map) = w.engine().await;
+    let now = jiff::Timestamp::now();
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let ingest_all = || async {
+        while engine
+            .ingest(&w.store, today, now.as_millisecond(), 1000)
+            .await
+            .unwrap()
+            .events
+            > 0
+        {}
+    };
+    ingest_all().await;
+    // The process claims the deal and the enrollment, HubSpot carries them out, and the
+    // process dies before recording it.
+    let ms = now.as_millisecond();
+    let deal = w
+        .store
+        .claim_intents(PORTAL, "create_deal", ms, 60_000, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let _enroll = w
+        .store
+        .claim_intents(PORTAL, "enroll", ms, 60_000, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    w.client
+        .objects(ObjectType::Deals)
+        .batch_upsert(
+            leadflow_engine::exec::DEAL_KEY,
+            vec![(
+                key_hash(&deal.key),
+                PropertyValues::from([
+                    ("dealname".to_owned(), "Lead0 Tester - Acme".to_owned()),
+                    ("pipeline".to_owned(), map.pipeline_id.clone()),
+                    ("dealstage".to_owned(), map.stages["new lead"].clone()),
+                ]),
+            )],
+        )
+        .await
+        .unwrap();
+    let user = map.owners.iter().find(|o| o.user_id.is_some()).unwrap();
+    w.client
+        .enroll(&leadflow_hubspot::EnrollmentRequest {
+            contact_id: ids[0].clone(),
+            sequence_id: map.sequences["manual outreach follow-up"].clone(),
+            sender_email: user.email.clone().unwrap(),
+            user_id: user.user_id.unwrap().to_string(),
+        })
+        .await
+        .unwrap();
+    // The same for a task: the response comes in, the task is created, the process dies.
+    w.client
+        .objects(ObjectType::Contacts)
+        .update(
+            &ids[0],
+            &PropertyValues::from([("response_status".to_owned(), "Interested".to_owned())]),
+        )
+        .await
+        .unwrap();
+    w.sync(false).await;
+    ingest_all().await;
+    let task = w
+        .store
+        .claim_intents(PORTAL, "create_task", ms, 60_000, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    w.client
+        .objects(ObjectType::Tasks)
+        .batch_create(vec![ObjectInput {
+            properties: PropertyValues::from([
+                ("hs_task_subject".to_owned(), "Follow up".to_owned()),
+                (
+                    "hs_task_body".to_owned(),
+                    format!("Lead responded.\n\nleadflow:{}", key_hash(&task.key)),
+                ),
+                ("hs_timestamp".to_owned(), ms.to_string()),
+            ]),
+            associations: vec![leadflow_hubspot::InlineAssociation {
+                to: leadflow_hubspot::ObjectId::from(ids[0].as_str()),
+                types: vec![leadflow_hubspot::AssociationSpec::hubspot(
+                    leadflow_hubspot::association_types::TASK_TO_CONTACT,
+                )],
+            }],
+            object_write_trace_id: None,
+        }])
+        .await
+        .unwrap();
+    // After the leases expire, a new process takes over.
+    let later = now + jiff::SignedDuration::from_mins(5);
+    let report = run_once(
+        &engine,
+        &w.client,
+        &w.store,
+        &map,
+        later,
+        &jiff::tz::TimeZone::UTC,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.executed.dead, 0, "{report:?}");
+    assert_eq!(w.count("deals") - deals_before, 1);
+    assert_eq!(w.enrollments() - enrolled_before, 1);
+    assert_eq!(w.count("tasks") - tasks_before, 1);
+    let states: Vec<(String, String)> = w
+        .store
+        .intents_of(PORTAL, &ids[0])
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| ["create_deal", "enroll", "create_task"].contains(&i.action.as_str()))
+        .map(|i| (i.action, i.state))
+        .collect();
+    assert!(
+        states.iter().all(|(_, s)| s == "done"),
+        "settled by reading HubSpot: {states:?}"
+    );
+}
