@@ -69,7 +69,7 @@ pub use properties::{
     Properties, Property, PropertyCreate, PropertyGroup, PropertyOption, PropertyUpdate,
     ValidationRule,
 };
-pub use rate::{Budget, DailyExhausted, RateGovernor, RateHeaders, RateLimits, Tier};
+pub use rate::{Budget, DailyExhausted, Plan, RateGovernor, RateHeaders, RateLimits, Tier};
 pub use retry::{DEFAULT_RETRY_POLICY, RetryPolicy};
 pub use sequences::{Enrollment, EnrollmentRequest, Sequence};
 pub use transport::{Client, ClientConfig, ENDPOINT_NAMES, HUBSPOT_API};

@@ -19,32 +19,95 @@ use std::time::Duration;
 use jiff::tz::TimeZone;
 use tokio::time::Instant;
 
-/// A HubSpot account tier, which fixes the default budgets.
+/// A HubSpot subscription plan (`hubspot-facts.md` §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tier {
+pub enum Plan {
     /// Free or Starter: 100 requests per 10 s, 250,000 a day.
     FreeStarter,
     /// Professional: 190 requests per 10 s, 625,000 a day.
     Professional,
     /// Enterprise: 190 requests per 10 s, 1,000,000 a day.
     Enterprise,
-    /// Any tier with the API Limit Increase add-on: 250 requests per 10 s.
-    ApiAddOn,
+}
+
+/// A HubSpot account's tier, which fixes the default budgets: its plan and how many API
+/// Limit Increase add-ons it bought (at most 2). An add-on raises the burst to 250
+/// requests per 10 s on any plan and adds 1,000,000 requests a day each.
+///
+/// Written `free`, `starter`, `professional` or `enterprise`, optionally followed by
+/// `+addon` or `+2addons`; `addon` alone is `professional+addon`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tier {
+    /// The plan.
+    pub plan: Plan,
+    /// API Limit Increase add-ons bought: 0, 1 or 2.
+    pub api_add_ons: u8,
+}
+
+impl Tier {
+    /// Free or Starter, no add-on.
+    pub const FREE_STARTER: Self = Self::plan(Plan::FreeStarter);
+    /// Professional, no add-on.
+    pub const PROFESSIONAL: Self = Self::plan(Plan::Professional);
+    /// Enterprise, no add-on.
+    pub const ENTERPRISE: Self = Self::plan(Plan::Enterprise);
+
+    const fn plan(plan: Plan) -> Self {
+        Self {
+            plan,
+            api_add_ons: 0,
+        }
+    }
+
+    /// Requests allowed per 10-second window.
+    pub fn burst(&self) -> u32 {
+        match (self.api_add_ons, self.plan) {
+            (1.., _) => 250,
+            (0, Plan::FreeStarter) => 100,
+            (0, Plan::Professional | Plan::Enterprise) => 190,
+        }
+    }
+
+    /// Requests allowed per day, for the whole account.
+    pub fn daily(&self) -> u64 {
+        let plan = match self.plan {
+            Plan::FreeStarter => 250_000,
+            Plan::Professional => 625_000,
+            Plan::Enterprise => 1_000_000,
+        };
+        plan + 1_000_000 * u64::from(self.api_add_ons.min(2))
+    }
 }
 
 impl std::str::FromStr for Tier {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
-            "free" | "starter" | "freestarter" => Ok(Self::FreeStarter),
-            "professional" | "pro" => Ok(Self::Professional),
-            "enterprise" => Ok(Self::Enterprise),
-            "addon" | "apiaddon" | "apilimitincrease" => Ok(Self::ApiAddOn),
-            _ => Err(format!(
-                "unknown tier {s:?}: expected free, starter, professional, enterprise or addon"
-            )),
-        }
+        let bad = || {
+            format!(
+                "unknown tier {s:?}: expected free, starter, professional or enterprise, optionally with +addon or +2addons (addon alone is professional+addon)"
+            )
+        };
+        let norm = s.trim().to_ascii_lowercase().replace(['-', '_', ' '], "");
+        let (plan, add_ons) = match norm.split_once('+') {
+            Some((plan, "addon" | "1addon" | "apiaddon")) => (plan, 1),
+            Some((plan, "2addons" | "2apiaddons")) => (plan, 2),
+            Some(_) => return Err(bad()),
+            None if matches!(norm.as_str(), "addon" | "apiaddon" | "apilimitincrease") => {
+                ("professional", 1)
+            }
+            None => (norm.as_str(), 0),
+        };
+        let plan = match plan {
+            "free" | "starter" | "freestarter" => Plan::FreeStarter,
+            "professional" | "pro" => Plan::Professional,
+            "enterprise" => Plan::Enterprise,
+            _ => return Err(bad()),
+        };
+        Ok(Self {
+            plan,
+            api_add_ons: add_ons,
+        })
     }
 }
 
@@ -69,18 +132,12 @@ pub struct RateLimits {
 impl RateLimits {
     /// HubSpot's published budgets for a tier.
     pub fn for_tier(tier: Tier) -> Self {
-        let (burst, daily) = match tier {
-            Tier::FreeStarter => (100, 250_000),
-            Tier::Professional => (190, 625_000),
-            Tier::Enterprise => (190, 1_000_000),
-            Tier::ApiAddOn => (250, 1_625_000),
-        };
         Self {
-            burst,
+            burst: tier.burst(),
             window: Duration::from_secs(10),
             safety_margin: None,
             search_per_second: 5,
-            daily: Some(daily),
+            daily: Some(tier.daily()),
             daily_reset_zone: TimeZone::UTC,
         }
     }
@@ -88,7 +145,7 @@ impl RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        Self::for_tier(Tier::Professional)
+        Self::for_tier(Tier::PROFESSIONAL)
     }
 }
 

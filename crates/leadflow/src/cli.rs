@@ -70,8 +70,8 @@ enum PortalCommand {
 }
 
 /// How to reach a HubSpot portal. Secrets come from the environment or a file; flags work
-/// too but end up in shell history.
-#[derive(Debug, Clone, Args)]
+/// too but end up in shell history. `Debug` (in `portal.rs`) prints the secrets redacted.
+#[derive(Clone, Args)]
 pub(crate) struct PortalArgs {
     /// The HubSpot API base URL (the sandbox's address when testing).
     #[arg(long, env = "LEADFLOW_HUBSPOT_URL", default_value = leadflow_hubspot::HUBSPOT_API)]
@@ -96,7 +96,7 @@ pub(crate) struct PortalArgs {
     /// OAuth: the refresh token from the app's install.
     #[arg(long, env = "LEADFLOW_HUBSPOT_REFRESH_TOKEN", hide_env_values = true)]
     pub(crate) oauth_refresh_token: Option<String>,
-    /// The account's tier, which fixes the rate budgets: free, starter, professional, enterprise, addon.
+    /// The account's tier, which fixes the rate budgets: free, starter, professional, enterprise, with +addon or +2addons for the API Limit Increase add-on.
     #[arg(long, env = "LEADFLOW_HUBSPOT_TIER", default_value = "professional")]
     pub(crate) tier: String,
     /// The account's time zone (IANA), in which the daily budget resets.

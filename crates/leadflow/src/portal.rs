@@ -149,3 +149,55 @@ pub(crate) async fn check(args: PortalArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Prints the secrets as `[redacted]`, as `leadflow_core::Secret` does: `Debug` output
+/// reaches logs and panic messages.
+impl std::fmt::Debug for PortalArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |s: &Option<String>| s.as_ref().map(|_| "[redacted]");
+        f.debug_struct("PortalArgs")
+            .field("hubspot_url", &self.hubspot_url)
+            .field("token", &redacted(&self.token))
+            .field("token_file", &self.token_file)
+            .field("oauth_client_id", &self.oauth_client_id)
+            .field("oauth_client_secret", &redacted(&self.oauth_client_secret))
+            .field("oauth_refresh_token", &redacted(&self.oauth_refresh_token))
+            .field("tier", &self.tier)
+            .field("time_zone", &self.time_zone)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn debug_output_of_the_command_line_never_shows_a_secret() {
+        let cli = Cli::try_parse_from([
+            "leadflow",
+            "portal",
+            "check",
+            "--hubspot-url",
+            "http://127.0.0.1:9",
+            "--token",
+            "pat-na1-debug-secret",
+            "--oauth-client-secret",
+            "client-debug-secret",
+            "--oauth-refresh-token",
+            "refresh-debug-secret",
+        ])
+        .expect("the flags parse");
+        let shown = format!("{cli:?}");
+        for secret in ["debug-secret", "pat-na1"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert_eq!(shown.matches("[redacted]").count(), 3, "{shown}");
+        assert!(
+            shown.contains("http://127.0.0.1:9"),
+            "the rest is shown: {shown}"
+        );
+    }
+}

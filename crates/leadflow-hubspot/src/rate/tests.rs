@@ -15,7 +15,7 @@ fn max_in_any_window(times: &[Instant], window: Duration) -> usize {
 
 #[tokio::test(start_paused = true)]
 async fn steady_pacing_stays_under_the_window_and_near_the_budget() {
-    let g = RateGovernor::new(RateLimits::for_tier(Tier::Professional));
+    let g = RateGovernor::new(RateLimits::for_tier(Tier::PROFESSIONAL));
     let start = Instant::now();
     let mut sent = Vec::new();
     for _ in 0..1000 {
@@ -120,5 +120,59 @@ proptest! {
         }
         sent.sort();
         prop_assert!(max_in_any_window(&sent, window) <= allowed as usize);
+    }
+}
+
+#[test]
+fn every_tier_has_hubspots_published_budgets() {
+    // hubspot-facts.md §2: burst per 10 s and daily per account; an add-on lifts the burst
+    // to 250 on any plan and adds 1,000,000 a day each, at most two.
+    let table: [(&str, u32, u64); 11] = [
+        ("free", 100, 250_000),
+        ("starter", 100, 250_000),
+        ("professional", 190, 625_000),
+        ("enterprise", 190, 1_000_000),
+        ("addon", 250, 1_625_000),
+        ("free+addon", 250, 1_250_000),
+        ("starter+2addons", 250, 2_250_000),
+        ("professional+addon", 250, 1_625_000),
+        ("professional+2addons", 250, 2_625_000),
+        ("enterprise+addon", 250, 2_000_000),
+        ("Enterprise + 2 addons", 250, 3_000_000),
+    ];
+    for (text, burst, daily) in table {
+        let tier: Tier = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+        let limits = RateLimits::for_tier(tier);
+        assert_eq!((limits.burst, limits.daily), (burst, Some(daily)), "{text}");
+        assert_eq!(limits.window, Duration::from_secs(10), "{text}");
+        assert_eq!(limits.search_per_second, 5, "{text}");
+    }
+    assert_eq!(
+        RateLimits::default(),
+        RateLimits::for_tier(Tier::PROFESSIONAL)
+    );
+}
+
+#[test]
+fn tier_names_parse_forgivingly_and_unknown_ones_say_what_is_expected() {
+    let parsed = |s: &str| s.parse::<Tier>();
+    assert_eq!(parsed("Professional"), Ok(Tier::PROFESSIONAL));
+    assert_eq!(parsed("pro"), Ok(Tier::PROFESSIONAL));
+    assert_eq!(parsed(" FREE "), Ok(Tier::FREE_STARTER));
+    assert_eq!(parsed("free-starter"), Ok(Tier::FREE_STARTER));
+    assert_eq!(parsed("ENTERPRISE"), Ok(Tier::ENTERPRISE));
+    assert_eq!(
+        parsed("api_limit_increase"),
+        Ok(Tier {
+            plan: Plan::Professional,
+            api_add_ons: 1
+        })
+    );
+    for bad in ["", "gold", "enterprise+3addons", "addon+addon", "+addon"] {
+        let err = parsed(bad).unwrap_err();
+        assert!(
+            err.contains("expected free, starter, professional or enterprise"),
+            "{bad}: {err}"
+        );
     }
 }
