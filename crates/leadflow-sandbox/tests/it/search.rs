@@ -251,3 +251,89 @@ async fn a_sixth_search_within_a_second_gets_hubspots_secondly_429() {
     );
     assert_eq!(sb.state().stats().rate_limited, 1);
 }
+
+/// Searches contacts whose `firstname` is `name`; the ids found.
+async fn by_firstname(sb: &leadflow_sandbox::SandboxHandle, name: &str) -> Vec<String> {
+    let (s, a, _) = call(
+        sb,
+        "POST",
+        "/crm/v3/objects/contacts/search",
+        Some(json!({"filterGroups": [{"filters": [fv("firstname", "EQ", name)]}], "limit": 10})),
+    )
+    .await;
+    assert_eq!(s, 200, "{a}");
+    a["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Polls `name` until it is found (at most 10 s); returns how long that took.
+async fn until_found(
+    sb: &leadflow_sandbox::SandboxHandle,
+    name: &str,
+    id: &str,
+) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    loop {
+        if by_firstname(sb, name).await == [id.to_owned()] {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{name} never became searchable"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn search_sees_a_write_only_once_the_index_lag_has_passed() {
+    let lag = std::time::Duration::from_millis(500);
+    let sb = sandbox(leadflow_sandbox::SandboxConfig {
+        search_index_lag: lag,
+        ..empty()
+    })
+    .await;
+    let written = std::time::Instant::now();
+    let (s, a, _) = call(
+        &sb,
+        "POST",
+        "/crm/v3/objects/contacts",
+        Some(json!({"properties": {"email": "lag@example.com", "firstname": "Lagged"}})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let id = a["id"].as_str().unwrap().to_owned();
+    assert!(
+        by_firstname(&sb, "Lagged").await.is_empty(),
+        "not yet indexed"
+    );
+    // A read by id sees the write at once; only search lags.
+    let (s, _, _) = call(&sb, "GET", &format!("/crm/v3/objects/contacts/{id}"), None).await;
+    assert_eq!(s, 200);
+    until_found(&sb, "Lagged", &id).await;
+    assert!(written.elapsed() >= lag, "visible only after the lag");
+
+    // An update: search shows the previous version until the lag has passed again.
+    let updated = std::time::Instant::now();
+    let (s, _, _) = call(
+        &sb,
+        "PATCH",
+        &format!("/crm/v3/objects/contacts/{id}"),
+        Some(json!({"properties": {"firstname": "Renamed"}})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        by_firstname(&sb, "Lagged").await,
+        [id.clone()],
+        "the old version"
+    );
+    assert!(by_firstname(&sb, "Renamed").await.is_empty());
+    until_found(&sb, "Renamed", &id).await;
+    assert!(updated.elapsed() >= lag);
+    assert!(by_firstname(&sb, "Lagged").await.is_empty());
+}
