@@ -1,9 +1,10 @@
 //! `leadflow serve`: the long-running process. It receives HubSpot's webhooks into the
 //! store, and, given portal credentials, keeps the store current in the background:
 //! stored webhook events applied every few seconds, incremental sync and reference data on
-//! an interval, the reconciliation and association sweeps on a longer one. `/health` and
-//! `/metrics` (Prometheus). Later issues add the workflow engine, the scheduler and the
-//! dashboard.
+//! an interval, the reconciliation and association sweeps on a longer one, and the
+//! workflow engine on the events all of these store (it starts once the project loads and
+//! the portal has the stages and sequences the workflows name). `/health` and `/metrics`
+//! (Prometheus). Later issues add the scheduler and the dashboard.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +52,50 @@ pub(crate) struct ServeArgs {
     /// Only receive webhooks: no HubSpot calls, even with credentials.
     #[arg(long)]
     receive_only: bool,
+    /// The project (workflows.yaml and the rest); without one, no workflows run.
+    #[arg(long = "config", value_name = "DIR", default_value = ".")]
+    config: PathBuf,
+    /// How often the workflow engine evaluates new events and carries out due actions.
+    #[arg(long, default_value = "2s", value_parser = parse_interval)]
+    engine_interval: std::time::Duration,
+}
+
+/// How often each background step runs.
+#[derive(Clone, Copy, Debug)]
+struct Intervals {
+    webhooks: std::time::Duration,
+    sync: std::time::Duration,
+    reconcile: std::time::Duration,
+    engine: std::time::Duration,
+}
+
+/// The workflow engine, when the project and the portal allow it to start.
+struct Workflows {
+    engine: leadflow_engine::Engine,
+    map: leadflow_engine::PortalMap,
+    tz: jiff::tz::TimeZone,
+}
+
+async fn start_workflows(
+    dir: &std::path::Path,
+    store: &leadflow_store::Store,
+    portal: &str,
+) -> anyhow::Result<Workflows> {
+    let (project, diags) = leadflow_config::load(dir);
+    if let Some(first) = diags.first() {
+        bail!(
+            "the configuration in {} has {} problem(s), the first: {first} (see `leadflow check`)",
+            dir.display(),
+            diags.len()
+        );
+    }
+    let tz = jiff::tz::TimeZone::get(&project.settings.time_zone)
+        .with_context(|| format!("time zone {:?}", project.settings.time_zone))?;
+    let map =
+        leadflow_engine::PortalMap::load(store, portal, &project.settings, &project.workflows)
+            .await?;
+    let engine = leadflow_engine::Engine::new(project, portal)?;
+    Ok(Workflows { engine, map, tz })
 }
 
 /// Parses `30s`, `5m`, `1h`, `1h 30m`.
@@ -72,14 +117,16 @@ async fn background_sync(
     client: leadflow_hubspot::Client,
     store: leadflow_store::Store,
     portal: String,
-    args: (
-        std::time::Duration,
-        std::time::Duration,
-        std::time::Duration,
-    ),
+    every: Intervals,
+    config: PathBuf,
 ) {
     use leadflow_sync::{Step, StepOptions};
-    let (webhook_every, sync_every, reconcile_every) = args;
+    let mut engine = tokio::time::interval(every.engine);
+    engine.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The engine starts once the store knows the portal's stages and sequences; until
+    // then (or while the project has problems) it says why, once, and tries again.
+    let mut workflows: Option<Workflows> = None;
+    let mut last_refusal = String::new();
     let opts = StepOptions {
         portal,
         types: leadflow_core::ObjectType::ALL.to_vec(),
@@ -87,9 +134,9 @@ async fn background_sync(
         max_pages: None,
         restart: false,
     };
-    let mut webhooks = tokio::time::interval(webhook_every);
-    let mut sync = tokio::time::interval(sync_every);
-    let mut sweep = tokio::time::interval(reconcile_every);
+    let mut webhooks = tokio::time::interval(every.webhooks);
+    let mut sync = tokio::time::interval(every.sync);
+    let mut sweep = tokio::time::interval(every.reconcile);
     for t in [&mut webhooks, &mut sync, &mut sweep] {
         t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     }
@@ -100,8 +147,43 @@ async fn background_sync(
             _ = webhooks.tick() => &[Step::Webhooks],
             _ = sync.tick() => &[Step::Incremental, Step::Reference],
             _ = sweep.tick() => &[Step::Reconcile, Step::Associations],
+            _ = engine.tick() => {
+                if workflows.is_none() {
+                    match start_workflows(&config, &store, &opts.portal).await {
+                        Ok(w) => {
+                            tracing::info!(workflows = w.engine.evaluator().workflows().len(), "workflow engine started");
+                            workflows = Some(w);
+                        }
+                        Err(e) => {
+                            let why = format!("{e:#}");
+                            if why != last_refusal {
+                                tracing::warn!(reason = %why, "workflows are not running");
+                                last_refusal = why;
+                            }
+                        }
+                    }
+                }
+                if let Some(w) = &workflows {
+                    let now = jiff::Timestamp::now();
+                    match leadflow_engine::run_once(&w.engine, &client, &store, &w.map, now, &w.tz).await {
+                        Ok(r) if r.ingested.enrolled + r.ticked.enrolled > 0 || r.executed != leadflow_engine::ExecReport::default() => {
+                            tracing::info!(
+                                enrolled = r.ingested.enrolled + r.ticked.enrolled,
+                                done = r.executed.done,
+                                skipped = r.executed.skipped,
+                                dead = r.executed.dead,
+                                retried = r.executed.retried,
+                                "workflow pass"
+                            );
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error.message = %e, "workflow pass failed; the next one goes on"),
+                    }
+                }
+                &[]
+            }
         };
-        for step in steps.to_vec() {
+        for &step in steps {
             // Outcomes are logged and recorded by the sync crate.
             if let Err(e) =
                 leadflow_sync::run_step(&client, &store, step, &opts, &no_progress).await
@@ -138,11 +220,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 client,
                 store.clone(),
                 args.store.portal.clone(),
-                (
-                    args.webhook_interval,
-                    args.sync_interval,
-                    args.reconcile_interval,
-                ),
+                Intervals {
+                    webhooks: args.webhook_interval,
+                    sync: args.sync_interval,
+                    reconcile: args.reconcile_interval,
+                    engine: args.engine_interval,
+                },
+                args.config.clone(),
             )),
             Err(e) => {
                 eprintln!(

@@ -69,6 +69,8 @@ pub(crate) struct SyncArgs {
     max_pages: Option<usize>,
 }
 
+// Parsed once per run: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum SyncCommand {
     /// Per object type: records stored, cursors and lag; per stream: runs, success rate, last error.

@@ -245,7 +245,10 @@ async fn a_backfill_killed_mid_run_resumes_with_nothing_lost_or_duplicated() {
         .count("default", ObjectType::Contacts, false)
         .await
         .unwrap();
-    assert!(before > 0 && before < 3000, "killed part-way: {before} stored");
+    assert!(
+        before > 0 && before < 3000,
+        "killed part-way: {before} stored"
+    );
     store.close().await;
     sb.state().set_faults(leadflow_sandbox::Faults::default());
     let mut env = portal(&sb, "t");
@@ -254,7 +257,10 @@ async fn a_backfill_killed_mid_run_resumes_with_nothing_lost_or_duplicated() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     let store = leadflow_store::Store::connect(&db).await.unwrap();
-    let mut stored = store.live_ids("default", ObjectType::Contacts).await.unwrap();
+    let mut stored = store
+        .live_ids("default", ObjectType::Contacts)
+        .await
+        .unwrap();
     stored.sort();
     let mut expected = ids.clone();
     expected.sort();
@@ -267,5 +273,151 @@ async fn a_backfill_killed_mid_run_resumes_with_nothing_lost_or_duplicated() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(usize::MAX);
     assert!(resumed < 3000, "{out}");
+    sb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_the_workflows_on_what_webhooks_bring() {
+    let sb = Sandbox::spawn(SandboxConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    let project_s = project.to_str().unwrap().to_owned();
+    let db = format!("sqlite://{}", dir.path().join("leadflow.db").display());
+    let mut env = portal(&sb, "t");
+    env.push(("LEADFLOW_DATABASE_URL".into(), db.clone()));
+    let o = run(strings(&["init", &project_s]), vec![]).await;
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(
+        strings(&["properties", "apply", "--yes", "--config", &project_s]),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = run(strings(&["sync", "--full"]), env.clone()).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let deals_before = sb.state().count("deals");
+    let enrolled_before = sb.state().enrollments().len();
+
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_leadflow"));
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--config",
+        &project_s,
+        "--webhook-interval",
+        "50ms",
+        "--engine-interval",
+        "50ms",
+        "--sync-interval",
+        "1h",
+        "--reconcile-interval",
+        "1h",
+    ])
+    .env("LEADFLOW_WEBHOOK_SECRET", "sandbox-client-secret")
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped());
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _child = Kill(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let base = tokio::task::spawn_blocking(move || {
+        loop {
+            let line = rx.recv().expect("serve prints where it listens");
+            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                return url.to_owned();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let app = format!("{}/webhooks/v3/54321", sb.url());
+    let put = http
+        .put(format!("{app}/settings"))
+        .bearer_auth("t")
+        .json(&serde_json::json!({ "targetUrl": format!("{base}/webhooks/hubspot") }))
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+    let sub = http
+        .post(format!("{app}/subscriptions"))
+        .bearer_auth("t")
+        .json(&serde_json::json!({ "eventType": "contact.creation", "active": true }))
+        .send()
+        .await
+        .unwrap();
+    assert!(sub.status().is_success());
+
+    use futures::TryStreamExt;
+    let c = client(sb.url());
+    let owners: Vec<leadflow_hubspot::Owner> = c.owners().try_collect().await.unwrap();
+    let props = |email: &str, fit: &str| ObjectInput {
+        properties: PropertyValues::from([
+            ("email".to_owned(), email.to_owned()),
+            ("firstname".to_owned(), "Grace".to_owned()),
+            ("lastname".to_owned(), "Hopper".to_owned()),
+            ("company".to_owned(), "Navy".to_owned()),
+            ("icp_fit_score".to_owned(), fit.to_owned()),
+            (
+                "campaign_tag".to_owned(),
+                "Manual Outreach - 2026-11-24".to_owned(),
+            ),
+            ("hubspot_owner_id".to_owned(), owners[0].id.clone()),
+        ]),
+        ..ObjectInput::default()
+    };
+    let contacts = c.objects(ObjectType::Contacts);
+    let hot = contacts
+        .create(&props("grace@navy.example", "9"))
+        .await
+        .unwrap();
+    contacts
+        .create(&props("cold@navy.example", "3"))
+        .await
+        .unwrap();
+
+    let mut done = false;
+    for _ in 0..400 {
+        let lead_source = sb
+            .state()
+            .record("contacts", &hot.id)
+            .and_then(|r| r["properties"]["lead_source"].as_str().map(str::to_owned));
+        if sb.state().count("deals") > deals_before
+            && sb.state().enrollments().len() > enrolled_before
+            && lead_source.as_deref() == Some("Outbound")
+        {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(done, "the webhook's contact went through workflow 1");
+    assert_eq!(
+        sb.state().count("deals"),
+        deals_before + 1,
+        "the fit-3 contact gets no deal"
+    );
+    assert_eq!(sb.state().enrollments().len(), enrolled_before + 1);
     sb.shutdown().await;
 }
