@@ -369,6 +369,33 @@ impl Store {
         }))
     }
 
+    /// The contact with this email (its typed, indexed column), the live one before an
+    /// archived or merged one. HubSpot stores emails in lower case; the email is looked up
+    /// as given and in lower case.
+    ///
+    /// # Errors
+    /// A query error.
+    pub async fn contact_by_email(
+        &self,
+        portal: &str,
+        email: &str,
+    ) -> Result<Option<StoredRecord>> {
+        let email = email.trim();
+        let row = sqlx::query(
+            "SELECT id FROM records WHERE portal = $1 AND object_type = 'contacts' AND email IN ($2, $3) \
+             ORDER BY archived, updated_at DESC, id LIMIT 1",
+        )
+        .bind(portal)
+        .bind(email)
+        .bind(email.to_lowercase())
+        .fetch_optional(&self.pool)
+        .await
+        .ctx("find contact by email")?;
+        let Some(row) = row else { return Ok(None) };
+        let id: String = row.try_get(0).ctx("read id")?;
+        self.record(portal, ObjectType::Contacts, &id).await
+    }
+
     /// How many records of a type are stored (archived ones only when asked).
     ///
     /// # Errors

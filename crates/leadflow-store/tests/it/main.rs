@@ -671,3 +671,69 @@ async fn reference_data_is_replaced_whole_and_sync_runs_are_counted() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_contact_is_found_by_email_the_live_one_first() {
+    on_both("by_email", |store| async move {
+        let mut merged = contact("2", 5, &[("email", "b@x.com")]);
+        merged.archived = true;
+        let page = vec![
+            contact("1", 1, &[("email", "a@x.com"), ("firstname", "Ada")]),
+            merged,
+            contact("3", 4, &[("email", "b@x.com")]),
+        ];
+        store
+            .upsert_records("p", ObjectType::Contacts, &page, "backfill", None)
+            .await
+            .unwrap();
+        store
+            .upsert_records(
+                "other",
+                ObjectType::Contacts,
+                &[contact("9", 1, &[("email", "a@x.com")])],
+                "backfill",
+                None,
+            )
+            .await
+            .unwrap();
+        let found = |email: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .contact_by_email("p", email)
+                    .await
+                    .unwrap()
+                    .map(|r| r.id)
+            }
+        };
+        assert_eq!(found("a@x.com").await.as_deref(), Some("1"));
+        assert_eq!(
+            found(" A@X.com ").await.as_deref(),
+            Some("1"),
+            "as HubSpot stores it, in lower case"
+        );
+        assert_eq!(
+            found("b@x.com").await.as_deref(),
+            Some("3"),
+            "the live contact before the archived one"
+        );
+        assert_eq!(found("nobody@x.com").await, None);
+        let r = store
+            .contact_by_email("p", "a@x.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.get("firstname"), Some("Ada"));
+        assert_eq!(
+            store
+                .contact_by_email("other", "a@x.com")
+                .await
+                .unwrap()
+                .map(|r| r.id)
+                .as_deref(),
+            Some("9"),
+            "portals are apart"
+        );
+    })
+    .await;
+}
