@@ -649,23 +649,80 @@ fn read_rate_headers(headers: &HeaderMap) -> RateHeaders {
 mod tests {
     use super::ENDPOINT_NAMES;
 
-    /// The string literals of `text` that look like endpoint names (not scopes).
-    fn endpoint_literals(text: &str, out: &mut Vec<String>) {
-        let code = text.split("#[cfg(test)]").next().unwrap_or("");
-        for (i, literal) in code.split('"').enumerate() {
-            let looks_like_name = i % 2 == 1
-                && ["crm.", "automation.", "webhooks.", "oauth."]
-                    .iter()
-                    .any(|p| literal.starts_with(p))
-                && literal
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
-                && !literal.ends_with(".read")
-                && !literal.ends_with(".write");
-            if looks_like_name {
-                out.push(literal.to_owned());
+    /// The string literals of Rust source `code`, comments, char literals and raw
+    /// strings skipped.
+    fn string_literals(code: &str) -> Vec<String> {
+        let b = code.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let ident_before = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+            if b[i..].starts_with(b"//") {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            } else if b[i] == b'r' && !ident_before && matches!(b.get(i + 1), Some(b'"' | b'#')) {
+                let hashes = b[i + 1..].iter().take_while(|c| **c == b'#').count();
+                let close: Vec<u8> = std::iter::once(b'"')
+                    .chain(std::iter::repeat_n(b'#', hashes))
+                    .collect();
+                i += 2 + hashes;
+                while i < b.len() && !b[i..].starts_with(&close) {
+                    i += 1;
+                }
+                i += close.len();
+            } else if b[i] == b'\'' {
+                // A char literal ('"', '\'') or a lifetime ('a).
+                i += match (b.get(i + 1), b.get(i + 2)) {
+                    (Some(b'\\'), _) => 4,
+                    (Some(_), Some(b'\'')) => 3,
+                    _ => 1,
+                };
+            } else if b[i] == b'"' {
+                let mut literal = String::new();
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    if let Some(c) = b.get(i) {
+                        literal.push(char::from(*c));
+                    }
+                    i += 1;
+                }
+                i += 1;
+                out.push(literal);
+            } else {
+                i += 1;
             }
         }
+        out
+    }
+
+    /// The string literals of `text` (before its tests) that look like endpoint names.
+    fn endpoint_literals(text: &str, out: &mut Vec<String>) {
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for literal in string_literals(code) {
+            let looks_like_name = ["crm.", "automation.", "webhooks.", "oauth."]
+                .iter()
+                .any(|p| literal.starts_with(p))
+                && literal
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
+            if looks_like_name {
+                out.push(literal);
+            }
+        }
+    }
+
+    #[test]
+    fn string_literals_skip_comments_chars_and_raw_strings() {
+        let code =
+            "let a = '\"'; // \"not\" this\nlet b = r#\"no \"x\"\"#; f(\"yes\", \"e\\\"q\");";
+        assert_eq!(
+            string_literals(code),
+            vec!["yes".to_owned(), "e\"q".to_owned()]
+        );
     }
 
     #[test]
