@@ -12,6 +12,7 @@
 
 pub mod eval;
 pub mod exec;
+pub mod history;
 pub mod run;
 
 pub use eval::{CompileError, Evaluator, Intended, Run, Signal, Step, Subject};

@@ -56,7 +56,9 @@ pub struct Engine {
     portal: String,
 }
 
-fn signal_of(e: &Event) -> Option<Signal> {
+/// The signal a stored event gives the workflows, if any: a creation, a property change,
+/// a list joined. What `ingest` evaluates, and what a dry run replays.
+pub fn signal_of(e: &Event) -> Option<Signal> {
     match (e.property.as_deref(), e.new_value.as_deref()) {
         (None, Some("created")) => Some(Signal::Created),
         (Some(p), Some(name)) if p.starts_with("list:") => Some(Signal::JoinedList {
@@ -71,7 +73,8 @@ fn signal_of(e: &Event) -> Option<Signal> {
     }
 }
 
-fn subject(r: &StoredRecord, has_deal: bool) -> Subject {
+/// A stored contact as the workflows see it (empty values are absent).
+pub fn subject(r: &StoredRecord, has_deal: bool) -> Subject {
     Subject {
         id: r.id.clone(),
         properties: r
@@ -208,6 +211,20 @@ impl Engine {
         runs
     }
 
+    /// The trigger value a run's enrollment is recorded under: the run's own, made
+    /// distinct per event for a workflow that re-enrolls every time (`reenrollment: always`).
+    pub fn recorded_trigger_value(&self, run: &Run, event_seq: Option<i64>) -> String {
+        let always = self
+            .evaluator
+            .workflows()
+            .iter()
+            .any(|w| w.key == run.workflow && w.reenrollment == Reenrollment::Always);
+        match (always, event_seq) {
+            (true, Some(seq)) => format!("{}@{seq}", run.trigger_value),
+            _ => run.trigger_value.clone(),
+        }
+    }
+
     /// Records a run as an enrollment with its intents. Returns the intents added, or
     /// `None` when the enrollment existed.
     async fn record(
@@ -218,15 +235,7 @@ impl Engine {
         event_seq: Option<i64>,
         now: i64,
     ) -> Result<Option<usize>, EngineError> {
-        let always = self
-            .evaluator
-            .workflows()
-            .iter()
-            .any(|w| w.key == run.workflow && w.reenrollment == Reenrollment::Always);
-        let trigger_value = match (always, event_seq) {
-            (true, Some(seq)) => format!("{}@{seq}", run.trigger_value),
-            _ => run.trigger_value.clone(),
-        };
+        let trigger_value = self.recorded_trigger_value(run, event_seq);
         let intents: Vec<NewIntent> = run
             .steps
             .iter()
