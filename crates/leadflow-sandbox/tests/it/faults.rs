@@ -19,7 +19,11 @@ async fn faults_configured_at_start_apply_to_the_first_request() {
     })
     .await;
     let (s, a, _) = call(&sb, "GET", "/crm/v3/objects/contacts", None).await;
-    assert_eq!((s, a["category"].as_str()), (502, Some("BAD_GATEWAY")), "{a}");
+    assert_eq!(
+        (s, a["category"].as_str()),
+        (502, Some("BAD_GATEWAY")),
+        "{a}"
+    );
     assert_eq!(a["status"], "error");
     let shown: Value = http()
         .get(format!("{}/__sandbox/faults", sb.url()))
@@ -55,8 +59,15 @@ async fn every_fault_kind_is_settable_through_the_admin_endpoint() {
     for (field, status, category) in answers {
         put_faults(&sb, json!({ field: 1.0 })).await;
         let (s, a, h) = call(&sb, "GET", "/crm/v3/objects/contacts", None).await;
-        assert_eq!((s, a["category"].as_str()), (status, Some(category)), "{field}: {a}");
-        assert!(a["correlationId"].is_string(), "{field}: HubSpot's error shape");
+        assert_eq!(
+            (s, a["category"].as_str()),
+            (status, Some(category)),
+            "{field}: {a}"
+        );
+        assert!(
+            a["correlationId"].is_string(),
+            "{field}: HubSpot's error shape"
+        );
         assert!(h.contains_key("x-hubspot-correlation-id"), "{field}");
         if status == 429 {
             assert_eq!(a["policyName"], "TEN_SECONDLY_ROLLING");
