@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use leadflow_config::workflows::{ActionKind, Reenrollment, Trigger, Workflow};
 use leadflow_config::{PropertyKind, PropertySchema};
 use leadflow_core::ObjectType;
+use std::sync::Arc;
+
+use minijinja::value::{Enumerator, Object};
 use minijinja::{Environment, Value};
 use serde::{Deserialize, Serialize};
 
@@ -144,12 +147,55 @@ pub struct CompileError {
     pub message: String,
 }
 
+/// How a contact property reads in conditions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Number,
+    Date,
+    Text,
+}
+
 /// The workflows, compiled.
 #[derive(Debug)]
 pub struct Evaluator {
     env: Environment<'static>,
     workflows: Vec<Workflow>,
     schema: PropertySchema,
+    shapes: std::collections::HashMap<String, Shape>,
+}
+
+/// What conditions and templates see: the contact's typed properties at top level and
+/// under `contact`, `deal` when one exists, and `current_date`. Built once per run and
+/// shared, not copied, by every condition and template.
+#[derive(Debug)]
+struct Scope {
+    props: Arc<BTreeMap<String, Value>>,
+    has_deal: bool,
+    today: Value,
+}
+
+#[derive(Debug)]
+struct Props(Arc<BTreeMap<String, Value>>);
+
+impl Object for Props {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0.get(key.as_str()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.0.keys().map(|k| Value::from(k.as_str())).collect())
+    }
+}
+
+impl Object for Scope {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "contact" => Some(Value::from_object(Props(self.props.clone()))),
+            "deal" => self.has_deal.then(|| Value::from(true)),
+            "current_date" => Some(self.today.clone()),
+            other => self.props.get(other).cloned(),
+        }
+    }
 }
 
 fn cond_name(jinja: &str) -> String {
@@ -206,10 +252,24 @@ impl Evaluator {
                 }
             }
         }
+        let shape = |k: &PropertyKind| match k {
+            PropertyKind::Number { .. } => Shape::Number,
+            PropertyKind::Date => Shape::Date,
+            _ => Shape::Text,
+        };
+        let mut shapes: std::collections::HashMap<String, Shape> =
+            leadflow_config::properties::builtin_properties(ObjectType::Contacts)
+                .into_iter()
+                .map(|(n, k)| (n.to_owned(), shape(&k)))
+                .collect();
+        for p in schema.of(ObjectType::Contacts) {
+            shapes.insert(p.name.clone(), shape(&p.kind));
+        }
         Ok(Self {
             env,
             workflows: workflows.iter().filter(|w| w.enabled).cloned().collect(),
             schema: schema.clone(),
+            shapes,
         })
     }
 
@@ -224,12 +284,8 @@ impl Evaluator {
         if raw.is_empty() {
             return None;
         }
-        match self
-            .schema
-            .kind_of(ObjectType::Contacts, name)
-            .map(|(_, k)| k)
-        {
-            Some(PropertyKind::Number { .. }) => {
+        match self.shapes.get(name).copied().unwrap_or(Shape::Text) {
+            Shape::Number => {
                 let n: f64 = raw.trim().parse().ok()?;
                 Some(if n.fract() == 0.0 && n.abs() < 1e15 {
                     Value::from(n as i64)
@@ -237,27 +293,26 @@ impl Evaluator {
                     Value::from(n)
                 })
             }
-            Some(PropertyKind::Date) => {
+            Shape::Date => {
                 leadflow_config::values::parse_date(raw).map(|d| Value::from(d.to_string()))
             }
-            _ => Some(Value::from(raw)),
+            Shape::Text => Some(Value::from(raw)),
         }
     }
 
-    fn context(&self, props: &BTreeMap<String, String>, has_deal: bool, today: &str) -> Value {
-        let mut top: BTreeMap<String, Value> = BTreeMap::new();
-        for (k, v) in props {
-            if let Some(t) = self.typed(k, v) {
-                top.insert(k.clone(), t);
-            }
-        }
-        let contact = Value::from(top.clone());
-        top.insert("contact".into(), contact);
-        if has_deal {
-            top.insert("deal".into(), Value::from(true));
-        }
-        top.insert("current_date".into(), Value::from(today));
-        Value::from(top)
+    fn typed_all(&self, props: &BTreeMap<String, String>) -> BTreeMap<String, Value> {
+        props
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), self.typed(k, v)?)))
+            .collect()
+    }
+
+    fn scope(props: &Arc<BTreeMap<String, Value>>, has_deal: bool, today: &Value) -> Value {
+        Value::from_object(Scope {
+            props: props.clone(),
+            has_deal,
+            today: today.clone(),
+        })
     }
 
     fn holds(&self, jinja: &str, ctx: &Value) -> Result<bool, String> {
@@ -340,7 +395,8 @@ impl Evaluator {
         subject: &Subject,
         today: jiff::civil::Date,
     ) -> Vec<Run> {
-        let today_s = today.to_string();
+        let today_v = Value::from(today.to_string());
+        let mut typed: Option<Arc<BTreeMap<String, Value>>> = None;
         let mut runs = Vec::new();
         for w in &self.workflows {
             let Some(value) = self.triggered(w, signal, subject, today) else {
@@ -352,8 +408,10 @@ impl Evaluator {
                 // The caller makes each firing distinct (it knows the event).
                 Reenrollment::Always => value,
             };
-            let mut props = subject.properties.clone();
-            let ctx = self.context(&props, subject.has_deal, &today_s);
+            let typed = typed
+                .get_or_insert_with(|| Arc::new(self.typed_all(&subject.properties)))
+                .clone();
+            let ctx = Self::scope(&typed, subject.has_deal, &today_v);
             let failed = w
                 .conditions
                 .iter()
@@ -362,7 +420,8 @@ impl Evaluator {
                 // The workflow's own conditions decide whether it acts at all: no run.
                 continue;
             }
-            runs.push(self.run(w, trigger_value, &mut props, subject.has_deal, &today_s));
+            let mut props = subject.properties.clone();
+            runs.push(self.run(w, trigger_value, &mut props, typed, subject.has_deal, &today_v));
         }
         runs
     }
@@ -372,14 +431,15 @@ impl Evaluator {
         w: &Workflow,
         trigger_value: String,
         props: &mut BTreeMap<String, String>,
+        mut typed: Arc<BTreeMap<String, Value>>,
         has_deal: bool,
-        today: &str,
+        today: &Value,
     ) -> Run {
         let mut steps: Vec<Step> = Vec::new();
         let mut writes: BTreeMap<String, String> = BTreeMap::new();
         let mut write_index: Option<usize> = None;
+        let mut ctx = Self::scope(&typed, has_deal, today);
         for (index, a) in w.actions.iter().enumerate() {
-            let ctx = self.context(props, has_deal, today);
             let skip = |reason: String| Step {
                 index,
                 action: a.kind.name().to_owned(),
@@ -406,31 +466,37 @@ impl Evaluator {
                 .get("lead_score")
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .unwrap_or(0.0);
+            let mut wrote = false;
             let mut set = |name: &str, text: String| -> Result<(), String> {
                 let wire = match self.schema.find(ObjectType::Contacts, name) {
-                    Some(spec) => spec
-                        .parse_value(&text)
-                        .map_err(|e| e.to_string())?
-                        .to_wire(),
+                    Some(spec) => spec.parse_value(&text).map_err(|e| e.to_string())?.to_wire(),
                     None => text,
+                };
+                let t = Arc::make_mut(&mut typed);
+                match self.typed(name, &wire) {
+                    Some(v) => t.insert(name.to_owned(), v),
+                    None => t.remove(name),
                 };
                 props.insert(name.to_owned(), wire.clone());
                 writes.insert(name.to_owned(), wire);
                 write_index.get_or_insert(index);
+                wrote = true;
                 Ok(())
             };
             let intended = match &a.kind {
                 ActionKind::SetProperty { property, value } => {
-                    match self
-                        .render(&value.jinja, &ctx)
-                        .and_then(|v| set(property, v))
-                    {
-                        Ok(()) => continue,
-                        Err(e) => {
-                            steps.push(skip(format!("set {property}: {e}")));
-                            continue;
-                        }
+                    let text = if value.is_literal() {
+                        Ok(value.source.clone())
+                    } else {
+                        self.render(&value.jinja, &ctx)
+                    };
+                    if let Err(e) = text.and_then(|v| set(property, v)) {
+                        steps.push(skip(format!("set {property}: {e}")));
                     }
+                    if wrote {
+                        ctx = Self::scope(&typed, has_deal, today);
+                    }
+                    continue;
                 }
                 ActionKind::UpdateQualification {
                     new_status,
@@ -441,6 +507,9 @@ impl Evaluator {
                         .and_then(|()| set("lead_score", format!("{}", score.round() as i64)));
                     if let Err(e) = r {
                         steps.push(skip(e));
+                    }
+                    if wrote {
+                        ctx = Self::scope(&typed, has_deal, today);
                     }
                     continue;
                 }

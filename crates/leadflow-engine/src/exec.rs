@@ -1,7 +1,7 @@
 //! Carries out the outbox's intents against HubSpot, each exactly once.
 //!
-//! Intents are claimed in batches of up to 100 per action and sent with HubSpot's batch
-//! calls, through the client's rate governor and retries. How each action stays exactly
+//! Intents are claimed in batches per action (a contact's writes coalesced into one input)
+//! and sent with HubSpot's batch calls, 100 inputs each, through the client's rate governor and retries. How each action stays exactly
 //! once:
 //! - contact writes, deal moves and deal owners are updates: repeating one changes nothing;
 //! - deals are created by batch upsert on the unique deal key property, whose value is the
@@ -36,6 +36,10 @@ pub const DEAL_KEY: &str = leadflow_config::properties::DEAL_KEY_PROPERTY;
 
 /// Attempts before an intent is dead-lettered.
 pub const MAX_ATTEMPTS: i32 = 8;
+
+/// Intents claimed at once: several per contact coalesce into one input, and the client
+/// sends 100 inputs per call.
+const CLAIM: i64 = 500;
 
 /// Seconds an attempt holds its lease; an attempt still `sending` after it was interrupted.
 const LEASE_MS: i64 = 120_000;
@@ -277,7 +281,7 @@ impl<'a> Executor<'a> {
             loop {
                 let batch = self
                     .store
-                    .claim_intents(self.portal, action, now, LEASE_MS, 100)
+                    .claim_intents(self.portal, action, now, LEASE_MS, CLAIM)
                     .await
                     .map_err(st)?;
                 if batch.is_empty() {

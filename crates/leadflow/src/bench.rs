@@ -14,6 +14,11 @@
 //!   deliveries of 100 events: events stored durably per second and response-time
 //!   percentiles, then a count of what the store holds.
 //!
+//! - `engine`: pure evaluation of the spec's four workflows: contact-events per second on
+//!   one core, over a mix of tags, response changes, daily checks and other changes.
+//! - `workflow`: N newly tagged contacts through workflow 1 against the sandbox: the API
+//!   calls made, against the fewest possible with batching and one call per action.
+//!
 //! Figures go to stdout as a table, and as one JSON object with `--json`.
 
 use std::process::ExitCode;
@@ -30,9 +35,9 @@ use leadflow_sandbox::{Sandbox, SandboxConfig, Seed};
 use serde_json::json;
 
 /// Options of `leadflow bench`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct BenchArgs {
-    /// Which benchmark to run (`all` runs pacing, list and sandbox; `backfill` and `webhooks` run alone).
+    /// Which benchmark to run (`all` runs pacing, list and sandbox; `backfill`, `webhooks`, `engine` and `workflow` run alone).
     #[arg(value_enum, default_value_t = Which::All)]
     which: Which,
     /// Contacts in the portal for the backfill benchmark.
@@ -68,6 +73,12 @@ pub(crate) struct BenchArgs {
     /// Concurrent deliveries in the webhook ingest benchmark.
     #[arg(long, default_value_t = 16)]
     webhook_concurrency: usize,
+    /// Contact-events evaluated by the engine benchmark.
+    #[arg(long, default_value_t = 2_000_000)]
+    engine_events: usize,
+    /// Newly tagged contacts in the workflow benchmark.
+    #[arg(long, default_value_t = 1000)]
+    tagged: usize,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -81,6 +92,8 @@ enum Which {
     Sandbox,
     Backfill,
     Webhooks,
+    Engine,
+    Workflow,
 }
 
 fn progress(len: u64, what: &str) -> ProgressBar {
@@ -131,6 +144,12 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if args.which == Which::Webhooks {
         report.insert("webhooks".into(), webhooks(&args).await?);
+    }
+    if args.which == Which::Engine {
+        report.insert("engine".into(), engine_eval(&args)?);
+    }
+    if args.which == Which::Workflow {
+        report.insert("workflow".into(), workflow_calls(&args).await?);
     }
     if args.json {
         println!("{}", serde_json::Value::Object(report));
@@ -580,4 +599,189 @@ async fn webhooks(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     Ok(
         json!({ "events": stored, "deliveries": deliveries, "seconds": elapsed, "events_per_second": rate, "p50_ms": p50, "p99_ms": p99 }),
     )
+}
+
+fn spec_project() -> anyhow::Result<(leadflow_config::Project, tempfile_dir::Dir)> {
+    let dir = tempfile_dir::Dir::new("project")?;
+    leadflow_config::init(dir.path(), false)?;
+    let (project, diags) = leadflow_config::load(dir.path());
+    anyhow::ensure!(diags.is_empty(), "the spec's configuration has problems: {diags:?}");
+    Ok((project, dir))
+}
+
+/// A scratch directory removed on drop (benchmarks only).
+mod tempfile_dir {
+    pub(super) struct Dir(std::path::PathBuf);
+    impl Dir {
+        pub(super) fn new(what: &str) -> std::io::Result<Self> {
+            let p = std::env::temp_dir().join(format!(
+                "leadflow-bench-{what}-{}-{}",
+                std::process::id(),
+                fastrand::u64(..)
+            ));
+            std::fs::create_dir_all(&p)?;
+            Ok(Self(p))
+        }
+        pub(super) fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn engine_eval(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
+    use leadflow_engine::{Evaluator, Signal, Subject};
+    let (project, _dir) = spec_project()?;
+    let evaluator = Evaluator::new(&project.workflows, &project.properties)?;
+    let today = jiff::civil::date(2026, 11, 25);
+    let mut rng = fastrand::Rng::with_seed(7);
+    let statuses = ["No Response", "Interested", "Not Interested", "Meeting Scheduled"];
+    let subjects: Vec<Subject> = (0..10_000)
+        .map(|n| {
+            let status = statuses[rng.usize(..4)];
+            let props = [
+                ("firstname", format!("First{n}")),
+                ("lastname", format!("Last{n}")),
+                ("company", format!("Company {}", n % 300)),
+                ("icp_fit_score", rng.u32(1..=10).to_string()),
+                ("lead_score", rng.u32(1..=100).to_string()),
+                ("response_status", status.to_owned()),
+                ("last_outreach_date", format!("2026-11-{:02}", rng.u32(1..=25))),
+                ("campaign_tag", "Manual Outreach - 2026-11-24".to_owned()),
+            ];
+            Subject {
+                id: n.to_string(),
+                properties: props.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                has_deal: rng.bool(),
+            }
+        })
+        .collect();
+    // The mix a portal sees: most changes concern no workflow.
+    let signals: Vec<Signal> = (0..1000)
+        .map(|n| match n % 10 {
+            0 => Signal::Changed {
+                property: "campaign_tag".into(),
+                old: None,
+                new: Some(if n % 20 == 0 {
+                    "Manual Outreach - 2026-11-24".into()
+                } else {
+                    "Automated Outreach - Fintech".into()
+                }),
+            },
+            1 => Signal::Changed {
+                property: "response_status".into(),
+                old: Some("No Response".into()),
+                new: Some(statuses[1 + n % 3].into()),
+            },
+            2 => Signal::Tick,
+            3 => Signal::Created,
+            _ => Signal::Changed {
+                property: ["firstname", "lead_score", "jobtitle", "phone"][n % 4].into(),
+                old: Some("a".into()),
+                new: Some("b".into()),
+            },
+        })
+        .collect();
+    let n = args.engine_events;
+    let bar = progress(n as u64, "evaluate");
+    let start = Instant::now();
+    let mut runs = 0usize;
+    for i in 0..n {
+        runs += evaluator
+            .evaluate(&signals[i % signals.len()], &subjects[i % subjects.len()], today)
+            .len();
+        if i % 100_000 == 0 {
+            bar.set_position(i as u64);
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let rate = n as f64 / elapsed;
+    if !args.json {
+        println!("engine: {n} contact-events through the four workflows in {elapsed:.2} s on one core ({runs} runs started)");
+        println!("  {rate:.0} contact-events/s (goal >= 1,000,000)");
+    }
+    Ok(json!({ "events": n, "runs": runs, "seconds": elapsed, "events_per_second": rate }))
+}
+
+async fn workflow_calls(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
+    use leadflow_hubspot::{ObjectInput, PropertyValues};
+    let (project, _dir) = spec_project()?;
+    let mut config = SandboxConfig::default();
+    config.limits.burst = 100_000;
+    config.limits.search_per_second = 100_000;
+    let sb = Sandbox::spawn(config).await?;
+    let client = client_for(sb.url(), &BenchArgs { burst: 100_000, ..args.clone() })?;
+    let planned = leadflow_plan::plan(&project, &leadflow_plan::fetch(&client, &project).await?, false);
+    leadflow_plan::apply(&client, &planned, leadflow_plan::ApplyOptions::default()).await?;
+    let store_dir = tempfile_dir::Dir::new("workflow")?;
+    let store = leadflow_store::Store::connect(&format!(
+        "sqlite://{}",
+        store_dir.path().join("bench.db").display()
+    ))
+    .await?;
+    let portal = "bench";
+    let properties = crate::sync_cmd::all_properties();
+    let opts = leadflow_sync::StepOptions {
+        portal: portal.into(),
+        types: vec![ObjectType::Contacts, ObjectType::Deals],
+        properties,
+        max_pages: None,
+        restart: false,
+    };
+    let quiet = |_: ObjectType, _: usize| {};
+    for step in [leadflow_sync::Step::Backfill, leadflow_sync::Step::Reference] {
+        leadflow_sync::run_step(&client, &store, step, &opts, &quiet).await?;
+    }
+    let owner = store.owners(portal).await?.first().map(|o| o.id.clone()).unwrap_or_default();
+    let mut rng = fastrand::Rng::with_seed(11);
+    let fits: Vec<u32> = (0..args.tagged).map(|_| rng.u32(1..=10)).collect();
+    let inputs: Vec<ObjectInput> = fits
+        .iter()
+        .enumerate()
+        .map(|(n, fit)| ObjectInput {
+            properties: PropertyValues::from([
+                ("email".to_owned(), format!("bench{n}@leads.example")),
+                ("firstname".to_owned(), format!("Lead{n}")),
+                ("lastname".to_owned(), "Bench".to_owned()),
+                ("company".to_owned(), "Bench Co".to_owned()),
+                ("icp_fit_score".to_owned(), fit.to_string()),
+                ("campaign_tag".to_owned(), "Manual Outreach - 2026-11-24".to_owned()),
+                ("hubspot_owner_id".to_owned(), owner.clone()),
+            ]),
+            ..ObjectInput::default()
+        })
+        .collect();
+    client.objects(ObjectType::Contacts).batch_create(inputs).await?;
+    leadflow_sync::run_step(&client, &store, leadflow_sync::Step::Incremental, &opts, &quiet).await?;
+    let engine = leadflow_engine::Engine::new(project.clone(), portal)?;
+    let map = leadflow_engine::PortalMap::load(&store, portal, &project.settings, &project.workflows).await?;
+    sb.state().reset_stats();
+    let start = Instant::now();
+    let report = leadflow_engine::run_once(&engine, &client, &store, &map, jiff::Timestamp::now(), &jiff::tz::TimeZone::UTC).await?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let calls = sb.state().stats().requests as usize;
+    let deals = fits.iter().filter(|f| **f >= 7).count();
+    let enrolls = fits.iter().filter(|f| **f >= 5).count();
+    let n = args.tagged;
+    // Fewest possible: contact writes 100 per call, deal upserts and their links 100 per
+    // call, enrollments one call each (HubSpot has no batch enrollment).
+    let minimum = n.div_ceil(100) + 2 * deals.div_ceil(100) + enrolls;
+    // One call per action: four property writes per contact, a create and a link per deal.
+    let naive = 4 * n + 2 * deals + enrolls;
+    if !args.json {
+        println!("workflow: {n} newly tagged contacts through workflow 1 in {elapsed:.2} s: {deals} deals, {enrolls} enrollments, {} dead", report.executed.dead);
+        println!(
+            "  {calls} API calls; fewest possible {minimum} ({:.3}x, goal <= 1.1x); one call per action {naive} ({:.1}x fewer)",
+            calls as f64 / minimum as f64,
+            naive as f64 / calls.max(1) as f64
+        );
+    }
+    store.close().await;
+    sb.shutdown().await;
+    Ok(json!({ "contacts": n, "calls": calls, "minimum": minimum, "one_per_action": naive, "ratio_to_minimum": calls as f64 / minimum as f64, "deals": deals, "enrollments": enrolls, "dead": report.executed.dead }))
 }
