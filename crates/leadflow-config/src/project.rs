@@ -30,6 +30,36 @@ pub const FILES: [(&str, &str); 7] = [
     ("scoring.yaml", include_str!("../templates/scoring.yaml")),
 ];
 
+/// The workflow tests `leadflow init` writes into `tests/` (run by `leadflow workflows
+/// test`): every branch of the four workflows at their thresholds, every response status,
+/// a tag no workflow matches, and the data-sync flows.
+pub const TEST_FILES: [(&str, &str); 6] = [
+    (
+        "tests/manual_outreach.yaml",
+        include_str!("../templates/tests/manual_outreach.yaml"),
+    ),
+    (
+        "tests/automated_outreach.yaml",
+        include_str!("../templates/tests/automated_outreach.yaml"),
+    ),
+    (
+        "tests/response_handling.yaml",
+        include_str!("../templates/tests/response_handling.yaml"),
+    ),
+    (
+        "tests/followup_management.yaml",
+        include_str!("../templates/tests/followup_management.yaml"),
+    ),
+    (
+        "tests/unmatched_tag.yaml",
+        include_str!("../templates/tests/unmatched_tag.yaml"),
+    ),
+    (
+        "tests/data_sync.yaml",
+        include_str!("../templates/tests/data_sync.yaml"),
+    ),
+];
+
 /// A loaded project.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Project {
@@ -156,8 +186,9 @@ pub fn load(dir: &Path) -> (Project, Vec<Diagnostic>) {
     )
 }
 
-/// Writes the spec's configuration into `dir` (created if needed). Existing files are
-/// kept unless `force`; returns the files written and the files kept.
+/// Writes the spec's configuration ([`FILES`]) and its workflow tests ([`TEST_FILES`])
+/// into `dir` (created if needed). Existing files are kept unless `force`; returns the
+/// files written and the files kept.
 ///
 /// # Errors
 /// The IO error, with the path.
@@ -165,11 +196,16 @@ pub fn init(dir: &Path, force: bool) -> std::io::Result<(Vec<PathBuf>, Vec<PathB
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     let mut kept = Vec::new();
-    for (name, text) in FILES {
+    for (name, text) in FILES.into_iter().chain(TEST_FILES) {
         let path = dir.join(name);
         if path.exists() && !force {
             kept.push(path);
             continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("creating {}: {e}", parent.display()))
+            })?;
         }
         std::fs::write(&path, text).map_err(|e| {
             std::io::Error::new(e.kind(), format!("writing {}: {e}", path.display()))

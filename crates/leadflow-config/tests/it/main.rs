@@ -45,7 +45,8 @@ fn line_of(name: &str, needle: &str) -> u32 {
 fn the_specs_configuration_loads_clean() {
     let dir = tempfile::tempdir().unwrap();
     let (written, kept) = init(dir.path(), false).unwrap();
-    assert_eq!(written.len(), 7);
+    assert_eq!(written.len(), 7 + leadflow_config::TEST_FILES.len());
+    assert!(dir.path().join("tests/manual_outreach.yaml").is_file());
     assert!(kept.is_empty());
     let (project, diags) = load(dir.path());
     assert_eq!(
@@ -106,7 +107,7 @@ fn the_specs_configuration_loads_clean() {
     // A second init keeps what is there.
     let (written, kept) = init(dir.path(), false).unwrap();
     assert!(written.is_empty());
-    assert_eq!(kept.len(), 7);
+    assert_eq!(kept.len(), 7 + leadflow_config::TEST_FILES.len());
 }
 
 #[test]
