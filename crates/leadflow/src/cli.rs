@@ -50,6 +50,11 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Import contacts from a CSV: every row validated, upserted by email, rejected rows reported and written beside the file.
     Import(crate::import_cmd::ImportArgs),
+    /// The workflows: run the engine once, test fixtures, dry-run over the store, a contact's history.
+    Workflows {
+        #[command(subcommand)]
+        command: crate::workflows_cmd::WorkflowsCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -122,5 +127,6 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve_cmd::run(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Import(args) => crate::import_cmd::run(args).await,
+        Command::Workflows { command } => crate::workflows_cmd::run(command).await,
     }
 }

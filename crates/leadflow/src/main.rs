@@ -13,6 +13,7 @@ mod properties_cmd;
 mod sandbox_cmd;
 mod serve_cmd;
 mod sync_cmd;
+mod workflows_cmd;
 
 use std::process::ExitCode;
 

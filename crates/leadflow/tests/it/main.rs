@@ -10,6 +10,7 @@ use leadflow_sandbox::{Sandbox, SandboxConfig, SandboxHandle, TokenGrant};
 
 mod properties;
 mod sandbox_cli;
+mod workflows;
 
 fn leadflow(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_leadflow"));
