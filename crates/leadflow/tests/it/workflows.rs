@@ -418,3 +418,31 @@ async fn simulate_predicts_what_run_does_and_history_shows_it() {
     store.close().await;
     sb.shutdown().await;
 }
+
+#[test]
+fn the_workflow_commands_refuse_a_project_with_problems() {
+    let (_dir, d) = init();
+    let wf = std::path::Path::new(&d).join("workflows.yaml");
+    let original = std::fs::read_to_string(&wf).unwrap();
+    std::fs::write(
+        &wf,
+        original.replacen("ICP Fit Score >= 7", "ICP Fitness >= 7", 1),
+    )
+    .unwrap();
+    let line = original
+        .lines()
+        .position(|l| l.contains("ICP Fit Score >= 7"))
+        .unwrap()
+        + 1;
+    for args in [
+        ["workflows", "run", "--config", &d],
+        ["workflows", "test", "--config", &d],
+        ["workflows", "simulate", "--config", &d],
+    ] {
+        let o = crate::leadflow(&args, &[]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}");
+        assert!(out.contains(&format!("workflows.yaml:{line}:")), "{out}");
+        assert!(out.contains("ICP Fit Score"), "the hint names it: {out}");
+    }
+}
