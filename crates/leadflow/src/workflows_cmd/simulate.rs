@@ -43,6 +43,8 @@ pub(super) struct WorkflowSimulation {
     new_contacts: BTreeSet<String>,
     #[serde(skip)]
     old_contacts: BTreeSet<String>,
+    #[serde(skip)]
+    write_contacts: BTreeSet<String>,
 }
 
 /// Intended actions, per kind.
@@ -79,11 +81,12 @@ impl ActionCounts {
         self.deal_owners += o.deal_owners;
     }
 
-    /// The calls the executor makes: writes, tasks, deal moves and owners by 100; deals by
-    /// 100 plus one link call per 100; sequence enrollments one call each.
-    pub(super) fn batched_calls(&self) -> usize {
+    /// The calls the executor makes: writes by 100 contacts (a contact's writes coalesce
+    /// into one input), tasks, deal moves and owners by 100; deals by 100 plus one link
+    /// call per 100; sequence enrollments one call each.
+    pub(super) fn batched_calls(&self, write_contacts: usize) -> usize {
         let b = |n: usize| n.div_ceil(BATCH);
-        b(self.writes)
+        b(write_contacts)
             + 2 * b(self.deals)
             + b(self.tasks)
             + self.sequence_enrollments
@@ -131,6 +134,7 @@ struct Sim<'a> {
     enrolled: BTreeMap<String, BTreeSet<(String, String)>>,
     seen: BTreeSet<(String, String, String)>,
     out: BTreeMap<String, WorkflowSimulation>,
+    write_contacts: BTreeSet<String>,
 }
 
 impl Sim<'_> {
@@ -195,7 +199,13 @@ impl Sim<'_> {
         w.new_contacts.insert(contact.to_owned());
         for s in &run.steps {
             match (&s.intended, &s.skipped) {
-                (Some(i), _) => w.actions.add(i),
+                (Some(i), _) => {
+                    if let Intended::Write { .. } = i {
+                        w.write_contacts.insert(contact.to_owned());
+                        self.write_contacts.insert(contact.to_owned());
+                    }
+                    w.actions.add(i);
+                }
                 (None, reason) => {
                     let why = format!("{}: {}", s.action, reason.as_deref().unwrap_or("skipped"));
                     *w.skipped.entry(why).or_default() += 1;
@@ -262,6 +272,7 @@ pub(super) async fn simulate(
         enrolled: BTreeMap::new(),
         seen: BTreeSet::new(),
         out: BTreeMap::new(),
+        write_contacts: BTreeSet::new(),
     };
     let mut events = 0;
     let mut after = 0;
@@ -329,7 +340,7 @@ pub(super) async fn simulate(
         w.workflow = key;
         w.contacts = w.new_contacts.len();
         w.already_enrolled_contacts = w.old_contacts.len();
-        w.api_calls = w.actions.batched_calls();
+        w.api_calls = w.actions.batched_calls(w.write_contacts.len());
         total.sum(&w.actions);
         workflows.push(w);
     }
@@ -351,7 +362,7 @@ pub(super) async fn simulate(
         events,
         time_based_candidates: candidates,
         workflows,
-        total_api_calls: total.batched_calls(),
+        total_api_calls: total.batched_calls(sim.write_contacts.len()),
         unbatched_api_calls: total.unbatched_calls(),
         total,
     })

@@ -316,8 +316,15 @@ async fn simulate_predicts_what_run_does_and_history_shows_it() {
     // The run does what the dry run said.
     let deals_before = sb.state().count("deals");
     let enrolled_before = sb.state().enrollments().len();
+    let calls_before = sb.state().stats().requests;
     let out = ok(&["workflows", "run", "--config", &d], &env).await;
     assert!(out.contains("dead-lettered"), "{out}");
+    let calls = sb.state().stats().requests - calls_before;
+    assert!(
+        calls <= sim["total_api_calls"].as_u64().unwrap(),
+        "{calls} calls, estimated {}",
+        sim["total_api_calls"]
+    );
     let total = &sim["total"];
     assert_eq!(
         (sb.state().count("deals") - deals_before) as u64,
