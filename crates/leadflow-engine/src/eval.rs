@@ -112,6 +112,18 @@ impl Intended {
     }
 }
 
+/// The outbox's name for a `workflows.yaml` action (`add_to_sequence` → `enroll`), so a
+/// skipped action and a carried-out one count under the same name.
+pub fn outbox_action(yaml_action: &str) -> &str {
+    match yaml_action {
+        "set_property" | "update_qualification" => "write",
+        "add_to_sequence" => "enroll",
+        "update_deal_stage" => "move_deal",
+        "update_related_deals" => "deal_owner",
+        other => other,
+    }
+}
+
 /// One action of a run: what it intends, or why it does nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
@@ -421,7 +433,14 @@ impl Evaluator {
                 continue;
             }
             let mut props = subject.properties.clone();
-            runs.push(self.run(w, trigger_value, &mut props, typed, subject.has_deal, &today_v));
+            runs.push(self.run(
+                w,
+                trigger_value,
+                &mut props,
+                typed,
+                subject.has_deal,
+                &today_v,
+            ));
         }
         runs
     }
@@ -469,7 +488,10 @@ impl Evaluator {
             let mut wrote = false;
             let mut set = |name: &str, text: String| -> Result<(), String> {
                 let wire = match self.schema.find(ObjectType::Contacts, name) {
-                    Some(spec) => spec.parse_value(&text).map_err(|e| e.to_string())?.to_wire(),
+                    Some(spec) => spec
+                        .parse_value(&text)
+                        .map_err(|e| e.to_string())?
+                        .to_wire(),
                     None => text,
                 };
                 let t = Arc::make_mut(&mut typed);

@@ -254,7 +254,7 @@ impl Engine {
                     },
                     None => NewIntent {
                         key,
-                        action: s.action.clone(),
+                        action: crate::eval::outbox_action(&s.action).to_owned(),
                         payload: "{}".to_owned(),
                         state: if s.action.starts_with("validate") {
                             "dead"

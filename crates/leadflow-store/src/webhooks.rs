@@ -48,28 +48,45 @@ impl Store {
     ) -> Result<WebhookBatchOutcome> {
         let mut out = WebhookBatchOutcome::default();
         let mut tx = self.pool.begin().await.ctx("begin")?;
-        for e in events {
-            let done = sqlx::query(
+        // One statement per 100 events: a delivery is one round trip, not a hundred.
+        for chunk in events.chunks(100) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 8;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $1, 0)",
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8,
+                        b + 9
+                    )
+                })
+                .collect();
+            let sql = format!(
                 "INSERT INTO webhook_events (portal, event_key, subscription_type, object_id, occurred_at, property_name, property_value, payload, received_at, processed) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0) ON CONFLICT (portal, event_key) DO NOTHING",
-            )
-            .bind(portal)
-            .bind(&e.key)
-            .bind(&e.subscription_type)
-            .bind(&e.object_id)
-            .bind(e.occurred_at)
-            .bind(&e.property_name)
-            .bind(&e.property_value)
-            .bind(&e.payload)
-            .bind(received_at)
-            .execute(&mut *tx)
-            .await
-            .ctx("store webhook event")?;
-            if done.rows_affected() == 1 {
-                out.stored += 1;
-            } else {
-                out.duplicates += 1;
+                 VALUES {} ON CONFLICT (portal, event_key) DO NOTHING",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(received_at);
+            for e in chunk {
+                q = q
+                    .bind(portal)
+                    .bind(&e.key)
+                    .bind(&e.subscription_type)
+                    .bind(&e.object_id)
+                    .bind(e.occurred_at)
+                    .bind(&e.property_name)
+                    .bind(&e.property_value)
+                    .bind(&e.payload);
             }
+            let done = q.execute(&mut *tx).await.ctx("store webhook events")?;
+            let stored = done.rows_affected() as usize;
+            out.stored += stored;
+            out.duplicates += chunk.len() - stored;
         }
         tx.commit().await.ctx("commit")?;
         Ok(out)

@@ -70,8 +70,9 @@ pub(crate) struct BenchArgs {
     /// Events per delivery (HubSpot sends at most 100).
     #[arg(long, default_value_t = 100)]
     webhook_batch: usize,
-    /// Concurrent deliveries in the webhook ingest benchmark.
-    #[arg(long, default_value_t = 16)]
+    /// Concurrent deliveries in the webhook ingest benchmark (HubSpot's default
+    /// `maxConcurrentRequests` is 10).
+    #[arg(long, default_value_t = 10)]
     webhook_concurrency: usize,
     /// Contact-events evaluated by the engine benchmark.
     #[arg(long, default_value_t = 2_000_000)]
@@ -605,7 +606,10 @@ fn spec_project() -> anyhow::Result<(leadflow_config::Project, tempfile_dir::Dir
     let dir = tempfile_dir::Dir::new("project")?;
     leadflow_config::init(dir.path(), false)?;
     let (project, diags) = leadflow_config::load(dir.path());
-    anyhow::ensure!(diags.is_empty(), "the spec's configuration has problems: {diags:?}");
+    anyhow::ensure!(
+        diags.is_empty(),
+        "the spec's configuration has problems: {diags:?}"
+    );
     Ok((project, dir))
 }
 
@@ -639,7 +643,12 @@ fn engine_eval(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     let evaluator = Evaluator::new(&project.workflows, &project.properties)?;
     let today = jiff::civil::date(2026, 11, 25);
     let mut rng = fastrand::Rng::with_seed(7);
-    let statuses = ["No Response", "Interested", "Not Interested", "Meeting Scheduled"];
+    let statuses = [
+        "No Response",
+        "Interested",
+        "Not Interested",
+        "Meeting Scheduled",
+    ];
     let subjects: Vec<Subject> = (0..10_000)
         .map(|n| {
             let status = statuses[rng.usize(..4)];
@@ -650,7 +659,10 @@ fn engine_eval(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
                 ("icp_fit_score", rng.u32(1..=10).to_string()),
                 ("lead_score", rng.u32(1..=100).to_string()),
                 ("response_status", status.to_owned()),
-                ("last_outreach_date", format!("2026-11-{:02}", rng.u32(1..=25))),
+                (
+                    "last_outreach_date",
+                    format!("2026-11-{:02}", rng.u32(1..=25)),
+                ),
                 ("campaign_tag", "Manual Outreach - 2026-11-24".to_owned()),
             ];
             Subject {
@@ -692,7 +704,11 @@ fn engine_eval(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     let mut runs = 0usize;
     for i in 0..n {
         runs += evaluator
-            .evaluate(&signals[i % signals.len()], &subjects[i % subjects.len()], today)
+            .evaluate(
+                &signals[i % signals.len()],
+                &subjects[i % subjects.len()],
+                today,
+            )
             .len();
         if i % 100_000 == 0 {
             bar.set_position(i as u64);
@@ -702,7 +718,9 @@ fn engine_eval(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     bar.finish_and_clear();
     let rate = n as f64 / elapsed;
     if !args.json {
-        println!("engine: {n} contact-events through the four workflows in {elapsed:.2} s on one core ({runs} runs started)");
+        println!(
+            "engine: {n} contact-events through the four workflows in {elapsed:.2} s on one core ({runs} runs started)"
+        );
         println!("  {rate:.0} contact-events/s (goal >= 1,000,000)");
     }
     Ok(json!({ "events": n, "runs": runs, "seconds": elapsed, "events_per_second": rate }))
@@ -715,8 +733,18 @@ async fn workflow_calls(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     config.limits.burst = 100_000;
     config.limits.search_per_second = 100_000;
     let sb = Sandbox::spawn(config).await?;
-    let client = client_for(sb.url(), &BenchArgs { burst: 100_000, ..args.clone() })?;
-    let planned = leadflow_plan::plan(&project, &leadflow_plan::fetch(&client, &project).await?, false);
+    let client = client_for(
+        sb.url(),
+        &BenchArgs {
+            burst: 100_000,
+            ..args.clone()
+        },
+    )?;
+    let planned = leadflow_plan::plan(
+        &project,
+        &leadflow_plan::fetch(&client, &project).await?,
+        false,
+    );
     leadflow_plan::apply(&client, &planned, leadflow_plan::ApplyOptions::default()).await?;
     let store_dir = tempfile_dir::Dir::new("workflow")?;
     let store = leadflow_store::Store::connect(&format!(
@@ -734,10 +762,18 @@ async fn workflow_calls(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
         restart: false,
     };
     let quiet = |_: ObjectType, _: usize| {};
-    for step in [leadflow_sync::Step::Backfill, leadflow_sync::Step::Reference] {
+    for step in [
+        leadflow_sync::Step::Backfill,
+        leadflow_sync::Step::Reference,
+    ] {
         leadflow_sync::run_step(&client, &store, step, &opts, &quiet).await?;
     }
-    let owner = store.owners(portal).await?.first().map(|o| o.id.clone()).unwrap_or_default();
+    let owner = store
+        .owners(portal)
+        .await?
+        .first()
+        .map(|o| o.id.clone())
+        .unwrap_or_default();
     let mut rng = fastrand::Rng::with_seed(11);
     let fits: Vec<u32> = (0..args.tagged).map(|_| rng.u32(1..=10)).collect();
     let inputs: Vec<ObjectInput> = fits
@@ -750,19 +786,42 @@ async fn workflow_calls(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
                 ("lastname".to_owned(), "Bench".to_owned()),
                 ("company".to_owned(), "Bench Co".to_owned()),
                 ("icp_fit_score".to_owned(), fit.to_string()),
-                ("campaign_tag".to_owned(), "Manual Outreach - 2026-11-24".to_owned()),
+                (
+                    "campaign_tag".to_owned(),
+                    "Manual Outreach - 2026-11-24".to_owned(),
+                ),
                 ("hubspot_owner_id".to_owned(), owner.clone()),
             ]),
             ..ObjectInput::default()
         })
         .collect();
-    client.objects(ObjectType::Contacts).batch_create(inputs).await?;
-    leadflow_sync::run_step(&client, &store, leadflow_sync::Step::Incremental, &opts, &quiet).await?;
+    client
+        .objects(ObjectType::Contacts)
+        .batch_create(inputs)
+        .await?;
+    leadflow_sync::run_step(
+        &client,
+        &store,
+        leadflow_sync::Step::Incremental,
+        &opts,
+        &quiet,
+    )
+    .await?;
     let engine = leadflow_engine::Engine::new(project.clone(), portal)?;
-    let map = leadflow_engine::PortalMap::load(&store, portal, &project.settings, &project.workflows).await?;
+    let map =
+        leadflow_engine::PortalMap::load(&store, portal, &project.settings, &project.workflows)
+            .await?;
     sb.state().reset_stats();
     let start = Instant::now();
-    let report = leadflow_engine::run_once(&engine, &client, &store, &map, jiff::Timestamp::now(), &jiff::tz::TimeZone::UTC).await?;
+    let report = leadflow_engine::run_once(
+        &engine,
+        &client,
+        &store,
+        &map,
+        jiff::Timestamp::now(),
+        &jiff::tz::TimeZone::UTC,
+    )
+    .await?;
     let elapsed = start.elapsed().as_secs_f64();
     let calls = sb.state().stats().requests as usize;
     let deals = fits.iter().filter(|f| **f >= 7).count();
@@ -774,7 +833,10 @@ async fn workflow_calls(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     // One call per action: four property writes per contact, a create and a link per deal.
     let naive = 4 * n + 2 * deals + enrolls;
     if !args.json {
-        println!("workflow: {n} newly tagged contacts through workflow 1 in {elapsed:.2} s: {deals} deals, {enrolls} enrollments, {} dead", report.executed.dead);
+        println!(
+            "workflow: {n} newly tagged contacts through workflow 1 in {elapsed:.2} s: {deals} deals, {enrolls} enrollments, {} dead",
+            report.executed.dead
+        );
         println!(
             "  {calls} API calls; fewest possible {minimum} ({:.3}x, goal <= 1.1x); one call per action {naive} ({:.1}x fewer)",
             calls as f64 / minimum as f64,
@@ -783,5 +845,7 @@ async fn workflow_calls(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     }
     store.close().await;
     sb.shutdown().await;
-    Ok(json!({ "contacts": n, "calls": calls, "minimum": minimum, "one_per_action": naive, "ratio_to_minimum": calls as f64 / minimum as f64, "deals": deals, "enrollments": enrolls, "dead": report.executed.dead }))
+    Ok(
+        json!({ "contacts": n, "calls": calls, "minimum": minimum, "one_per_action": naive, "ratio_to_minimum": calls as f64 / minimum as f64, "deals": deals, "enrollments": enrolls, "dead": report.executed.dead }),
+    )
 }

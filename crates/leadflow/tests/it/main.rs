@@ -224,8 +224,17 @@ fn the_demo_runs_and_summarises() {
     let o = leadflow(&["demo"], &[]);
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
-    assert!(out.contains("300 contacts in 3 pages"), "{out}");
-    assert!(out.contains("a second enrollment refused: true"), "{out}");
+    for step in [
+        "12 properties to create, 2 stages to add",
+        "500 contacts tagged",
+        "four days later",
+        "create_deal",
+        "create_task",
+    ] {
+        assert!(out.contains(step), "{step}: {out}");
+    }
+    // Three workflow passes, nothing dead-lettered in any.
+    assert_eq!(out.matches(", 0 dead").count(), 3, "{out}");
     assert!(Path::new(env!("CARGO_BIN_EXE_leadflow")).exists());
 }
 
