@@ -174,6 +174,10 @@ pub struct Evaluator {
     workflows: Vec<Workflow>,
     schema: PropertySchema,
     shapes: std::collections::HashMap<String, Shape>,
+    /// Conditions the direct evaluator covers (most), by their minijinja text.
+    fast_conditions: std::collections::HashMap<String, fast::Expr>,
+    /// Templates the direct evaluator covers, by their minijinja text.
+    fast_templates: std::collections::HashMap<String, Vec<fast::Piece>>,
 }
 
 /// What conditions and templates see: the contact's typed properties at top level and
@@ -196,6 +200,24 @@ impl Object for Props {
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Values(self.0.keys().map(|k| Value::from(k.as_str())).collect())
+    }
+}
+
+impl fast::Scope for Scope {
+    fn var(&self, name: &str) -> Value {
+        match name {
+            "contact" => Value::from_object(Props(self.props.clone())),
+            "deal" if self.has_deal => Value::from(true),
+            "current_date" => self.today.clone(),
+            other => self.props.get(other).cloned().unwrap_or(Value::UNDEFINED),
+        }
+    }
+
+    fn attr(&self, object: &str, name: &str) -> Value {
+        match object {
+            "contact" => self.props.get(name).cloned().unwrap_or(Value::UNDEFINED),
+            _ => Value::UNDEFINED,
+        }
     }
 }
 
@@ -234,6 +256,8 @@ impl Evaluator {
     /// reports those first).
     pub fn new(workflows: &[Workflow], schema: &PropertySchema) -> Result<Self, CompileError> {
         let mut env = Environment::new();
+        let mut fast_conditions = std::collections::HashMap::new();
+        let mut fast_templates = std::collections::HashMap::new();
         env.add_function("add_days", add_days);
         for w in workflows {
             let err = |message: String| CompileError {
@@ -245,6 +269,9 @@ impl Evaluator {
                 .iter()
                 .chain(w.actions.iter().filter_map(|a| a.condition.as_ref()));
             for c in conditions {
+                if let Some(e) = fast::compile(&c.jinja) {
+                    fast_conditions.insert(c.jinja.clone(), e);
+                }
                 env.add_template_owned(
                     cond_name(&c.jinja),
                     format!("{{% if {} %}}1{{% endif %}}", c.jinja),
@@ -261,6 +288,9 @@ impl Evaluator {
                 for t in templates {
                     env.add_template_owned(t.jinja.clone(), t.jinja.clone())
                         .map_err(|e| err(format!("template {:?}: {e}", t.source)))?;
+                    if let Some(pieces) = fast::compile_template(&t.jinja) {
+                        fast_templates.insert(t.jinja.clone(), pieces);
+                    }
                 }
             }
         }
@@ -282,6 +312,8 @@ impl Evaluator {
             workflows: workflows.iter().filter(|w| w.enabled).cloned().collect(),
             schema: schema.clone(),
             shapes,
+            fast_conditions,
+            fast_templates,
         })
     }
 
@@ -328,6 +360,15 @@ impl Evaluator {
     }
 
     fn holds(&self, jinja: &str, ctx: &Value) -> Result<bool, String> {
+        if let (Some(e), Some(scope)) = (
+            self.fast_conditions.get(jinja),
+            ctx.downcast_object_ref::<Scope>(),
+        ) {
+            return e
+                .eval(scope)
+                .map(|v| v.is_true())
+                .ok_or_else(|| "it does not evaluate".to_owned());
+        }
         let t = self
             .env
             .get_template(&cond_name(jinja))
@@ -336,6 +377,14 @@ impl Evaluator {
     }
 
     fn render(&self, jinja: &str, ctx: &Value) -> Result<String, String> {
+        if let (Some(pieces), Some(scope)) = (
+            self.fast_templates.get(jinja),
+            ctx.downcast_object_ref::<Scope>(),
+        ) {
+            return fast::render(pieces, scope)
+                .map(|s| s.trim().to_owned())
+                .ok_or_else(|| "it does not render".to_owned());
+        }
         let t = self.env.get_template(jinja).map_err(|e| e.to_string())?;
         t.render(ctx)
             .map(|s| s.trim().to_owned())
@@ -407,7 +456,8 @@ impl Evaluator {
         subject: &Subject,
         today: jiff::civil::Date,
     ) -> Vec<Run> {
-        let today_v = Value::from(today.to_string());
+        // Built only when a workflow triggers: most events concern none.
+        let mut today_v: Option<Value> = None;
         let mut typed: Option<Arc<BTreeMap<String, Value>>> = None;
         let mut runs = Vec::new();
         for w in &self.workflows {
@@ -423,6 +473,9 @@ impl Evaluator {
             let typed = typed
                 .get_or_insert_with(|| Arc::new(self.typed_all(&subject.properties)))
                 .clone();
+            let today_v = today_v
+                .get_or_insert_with(|| Value::from(today.to_string()))
+                .clone();
             let ctx = Self::scope(&typed, subject.has_deal, &today_v);
             let failed = w
                 .conditions
@@ -432,15 +485,7 @@ impl Evaluator {
                 // The workflow's own conditions decide whether it acts at all: no run.
                 continue;
             }
-            let mut props = subject.properties.clone();
-            runs.push(self.run(
-                w,
-                trigger_value,
-                &mut props,
-                typed,
-                subject.has_deal,
-                &today_v,
-            ));
+            runs.push(self.run(w, trigger_value, typed, subject.has_deal, &today_v));
         }
         runs
     }
@@ -449,7 +494,6 @@ impl Evaluator {
         &self,
         w: &Workflow,
         trigger_value: String,
-        props: &mut BTreeMap<String, String>,
         mut typed: Arc<BTreeMap<String, Value>>,
         has_deal: bool,
         today: &Value,
@@ -481,9 +525,9 @@ impl Evaluator {
                     }
                 }
             }
-            let current_score = props
+            let current_score = typed
                 .get("lead_score")
-                .and_then(|v| v.trim().parse::<f64>().ok())
+                .and_then(|v| f64::try_from(v.clone()).ok())
                 .unwrap_or(0.0);
             let mut wrote = false;
             let mut set = |name: &str, text: String| -> Result<(), String> {
@@ -499,7 +543,6 @@ impl Evaluator {
                     Some(v) => t.insert(name.to_owned(), v),
                     None => t.remove(name),
                 };
-                props.insert(name.to_owned(), wire.clone());
                 writes.insert(name.to_owned(), wire);
                 write_index.get_or_insert(index);
                 wrote = true;
@@ -602,6 +645,8 @@ impl Evaluator {
         }
     }
 }
+
+mod fast;
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
+use minijinja::Value;
+
 use super::*;
 
 fn evaluator() -> Evaluator {
@@ -295,4 +299,83 @@ fn follow_up_after_three_days_without_response() {
     assert!(at("2026-11-01", "Interested", "9").is_empty());
     // Dates arrive from HubSpot as midnight-UTC milliseconds too.
     assert_eq!(at("1795219200000", "No Response", "9").len(), 1);
+}
+
+/// The direct evaluator gives minijinja's answers for every condition and template of the
+/// spec's workflows, over contacts with missing, odd and ordinary values.
+#[test]
+fn the_direct_evaluator_agrees_with_minijinja() {
+    let e = evaluator();
+    assert!(
+        e.fast_conditions.len() >= 8,
+        "the spec's conditions are all direct: {:?}",
+        e.fast_conditions.keys()
+    );
+    assert!(e.fast_templates.len() >= 4, "{:?}", e.fast_templates.keys());
+    let mut rng = fastrand::Rng::with_seed(3);
+    let pick =
+        |rng: &mut fastrand::Rng, options: &[&str]| options[rng.usize(..options.len())].to_owned();
+    for round in 0..2000 {
+        let mut props = BTreeMap::new();
+        let mut maybe = |rng: &mut fastrand::Rng, name: &str, value: String| {
+            if rng.u8(..10) > 1 {
+                props.insert(name.to_owned(), value);
+            }
+        };
+        let fit = pick(&mut rng, &["1", "4", "5", "6.5", "7", "8", "10", "", "x"]);
+        maybe(&mut rng, "icp_fit_score", fit);
+        let status = pick(
+            &mut rng,
+            &[
+                "No Response",
+                "Interested",
+                "Not Interested",
+                "Meeting Scheduled",
+                "interested",
+                "",
+            ],
+        );
+        maybe(&mut rng, "response_status", status);
+        let date = pick(
+            &mut rng,
+            &[
+                "2026-11-20",
+                "2026-11-22",
+                "2026-11-25",
+                "1795219200000",
+                "soon",
+            ],
+        );
+        maybe(&mut rng, "last_outreach_date", date);
+        let score = pick(&mut rng, &["1", "50", "99.5", "100"]);
+        maybe(&mut rng, "lead_score", score);
+        let first = pick(&mut rng, &["Ada", "", "Ünïcode"]);
+        maybe(&mut rng, "firstname", first);
+        maybe(&mut rng, "lastname", "Lovelace".to_owned());
+        maybe(&mut rng, "company", "Acme & Co".to_owned());
+        let typed = Arc::new(e.typed_all(&props));
+        let today = Value::from(if round % 2 == 0 {
+            "2026-11-25"
+        } else {
+            "2026-11-23"
+        });
+        let ctx = Evaluator::scope(&typed, rng.bool(), &today);
+        for (jinja, fast) in &e.fast_conditions {
+            let slow = e
+                .env
+                .get_template(&cond_name(jinja))
+                .unwrap()
+                .render(&ctx)
+                .map(|s| s == "1")
+                .ok();
+            let scope = ctx.downcast_object_ref::<Scope>().unwrap();
+            let direct = fast.eval(scope).map(|v| v.is_true());
+            assert_eq!(direct, slow, "{jinja} on {props:?}");
+        }
+        for (jinja, pieces) in &e.fast_templates {
+            let slow = e.env.get_template(jinja).unwrap().render(&ctx).ok();
+            let scope = ctx.downcast_object_ref::<Scope>().unwrap();
+            assert_eq!(fast::render(pieces, scope), slow, "{jinja} on {props:?}");
+        }
+    }
 }
