@@ -96,6 +96,11 @@ pub enum Intended {
         /// The owner id.
         owner: String,
     },
+    /// Writes properties of the run's deal (the data-sync flow `deal_creation`).
+    DealWrite {
+        /// Internal name to wire value.
+        properties: BTreeMap<String, String>,
+    },
 }
 
 impl Intended {
@@ -108,6 +113,7 @@ impl Intended {
             Self::CreateTask { .. } => "create_task",
             Self::MoveDeal { .. } => "move_deal",
             Self::DealOwner { .. } => "deal_owner",
+            Self::DealWrite { .. } => "deal_write",
         }
     }
 }
@@ -120,6 +126,7 @@ pub fn outbox_action(yaml_action: &str) -> &str {
         "add_to_sequence" => "enroll",
         "update_deal_stage" => "move_deal",
         "update_related_deals" => "deal_owner",
+        "set_deal_properties" => "deal_write",
         other => other,
     }
 }

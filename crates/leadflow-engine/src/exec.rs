@@ -277,6 +277,7 @@ impl<'a> Executor<'a> {
             "enroll",
             "move_deal",
             "deal_owner",
+            "deal_write",
         ] {
             loop {
                 let batch = self
@@ -292,6 +293,7 @@ impl<'a> Executor<'a> {
                     "create_deal" => self.deals(&batch).await?,
                     "create_task" => self.tasks(&batch).await?,
                     "enroll" => self.enrollments(&batch).await?,
+                    "deal_write" => self.deal_writes(&batch).await?,
                     _ => self.deal_updates(&batch).await?,
                 };
                 for (i, o) in batch.iter().zip(outcomes) {
@@ -787,6 +789,93 @@ impl<'a> Executor<'a> {
             .await
             .map_err(st)?;
         Ok(())
+    }
+
+    /// Defaults for the deal a run is about (its id is the intent's subject): written only
+    /// where HubSpot, read first, holds no value, so a value set elsewhere is never replaced.
+    async fn deal_writes(&self, batch: &[Intent]) -> Result<Vec<Outcome>, EngineError> {
+        let mut per_deal: BTreeMap<&str, PropertyValues> = BTreeMap::new();
+        for i in batch {
+            if let Some(Intended::DealWrite { properties }) = payload(i) {
+                per_deal
+                    .entry(i.contact_id.as_str())
+                    .or_default()
+                    .extend(properties);
+            }
+        }
+        let names: Vec<String> = per_deal
+            .values()
+            .flat_map(|p| p.keys().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let wanted: Vec<String> = per_deal.keys().map(|s| (*s).to_owned()).collect();
+        let current = match self
+            .client
+            .objects(ObjectType::Deals)
+            .batch_read(&wanted, &names, None)
+            .await
+            .and_then(leadflow_hubspot::BatchOutcome::require_all_chunks)
+        {
+            Ok(o) => o.results,
+            Err(e) => {
+                let o = from_error(&e);
+                let (retry, why) = match &o {
+                    Outcome::Retry(w) => (true, w.clone()),
+                    Outcome::Dead(w) | Outcome::Skip(w) => (false, w.clone()),
+                    Outcome::Done(_) => (false, String::new()),
+                };
+                return Ok(batch
+                    .iter()
+                    .map(|_| {
+                        if retry {
+                            Outcome::Retry(why.clone())
+                        } else {
+                            Outcome::Dead(why.clone())
+                        }
+                    })
+                    .collect());
+            }
+        };
+        let held: BTreeMap<&str, &leadflow_hubspot::CrmObject> =
+            current.iter().map(|d| (d.id.as_str(), d)).collect();
+        for (id, props) in &mut per_deal {
+            match held.get(id) {
+                Some(d) => props.retain(|k, _| d.get(k).is_none()),
+                // Gone since: nothing to write.
+                None => props.clear(),
+            }
+        }
+        per_deal.retain(|_, p| !p.is_empty());
+        if per_deal.is_empty() {
+            return Ok(batch
+                .iter()
+                .map(|_| Outcome::Done(serde_json::json!({ "written": {} })))
+                .collect());
+        }
+        let ids: Vec<String> = per_deal.keys().map(|s| (*s).to_owned()).collect();
+        let inputs = per_deal
+            .into_iter()
+            .map(|(id, properties)| ObjectUpdate {
+                id: id.to_owned(),
+                id_property: None,
+                properties,
+                object_write_trace_id: None,
+            })
+            .collect();
+        let by_id = self.update(ObjectType::Deals, inputs, &ids).await;
+        Ok(batch
+            .iter()
+            .map(|i| match payload(i) {
+                Some(Intended::DealWrite { .. }) if ids.contains(&i.contact_id) => {
+                    by_id(&i.contact_id)
+                }
+                Some(Intended::DealWrite { .. }) => {
+                    Outcome::Done(serde_json::json!({ "written": {} }))
+                }
+                _ => Outcome::Dead("the intent's payload cannot be read".to_owned()),
+            })
+            .collect())
     }
 
     /// Deal stage moves and deal owners: updates of the contact's deals.

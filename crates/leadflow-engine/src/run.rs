@@ -9,7 +9,8 @@
 //! The spec's data-sync flows run here too, as built-in workflows: `contact_creation`
 //! (required properties checked, defaults written; the creation also triggers the
 //! workflows), `contact_update` (changed values checked against their property, the
-//! contact's owner carried to its deals; response changes trigger the response workflow).
+//! contact's owner carried to its deals; response changes trigger the response workflow),
+//! `deal_creation` (a new deal's missing amount and owner set, an unlinked deal noted).
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,8 @@ const CURSOR: &str = "engine.events";
 pub const CONTACT_CREATION: &str = "data_sync.contact_creation";
 /// See [`CONTACT_CREATION`].
 pub const CONTACT_UPDATE: &str = "data_sync.contact_update";
+/// See [`CONTACT_CREATION`]; its runs' subject is the deal, not a contact.
+pub const DEAL_CREATION: &str = "data_sync.deal_creation";
 
 /// What one ingest pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -281,6 +284,68 @@ impl Engine {
         Ok(added.then_some(intents.len()))
     }
 
+    /// The data-sync flow `deal_creation` for a deal seen for the first time: the deal's
+    /// missing properties set (amount 0, the owner of its contact), and a note when no
+    /// contact is linked to it. The run's subject is the deal. The spec names no pipeline
+    /// workflows, so `trigger_pipeline_workflows` has nothing to start.
+    async fn deal_created(&self, store: &Store, id: &str) -> Result<Option<Run>, EngineError> {
+        use crate::eval::Step;
+        let Some(deal) = store
+            .record(&self.portal, ObjectType::Deals, id)
+            .await
+            .map_err(st)?
+            .filter(|d| !d.archived)
+        else {
+            return Ok(None);
+        };
+        let contacts = store
+            .associated(&self.portal, ObjectType::Deals, id, ObjectType::Contacts)
+            .await
+            .map_err(st)?;
+        // Missing here may mean only "not synced": the executor writes a value only where
+        // HubSpot, read just before, holds none.
+        let empty = |name: &str| deal.get(name).is_none();
+        let mut properties = BTreeMap::new();
+        if empty("amount") {
+            properties.insert("amount".to_owned(), "0".to_owned());
+        }
+        if empty("hubspot_owner_id") {
+            for c in &contacts {
+                let owner = store
+                    .record(&self.portal, ObjectType::Contacts, c)
+                    .await
+                    .map_err(st)?
+                    .and_then(|r| r.get("hubspot_owner_id").map(str::to_owned));
+                if let Some(o) = owner {
+                    properties.insert("hubspot_owner_id".to_owned(), o);
+                    break;
+                }
+            }
+        }
+        let mut steps = Vec::new();
+        if !properties.is_empty() {
+            steps.push(Step {
+                index: 0,
+                action: "set_deal_properties".to_owned(),
+                intended: Some(Intended::DealWrite { properties }),
+                skipped: None,
+            });
+        }
+        if contacts.is_empty() {
+            steps.push(Step {
+                index: 1,
+                action: "link_to_contact".to_owned(),
+                intended: None,
+                skipped: Some("no contact is linked to the deal, and nothing names one".to_owned()),
+            });
+        }
+        Ok((!steps.is_empty()).then(|| Run {
+            workflow: DEAL_CREATION.to_owned(),
+            trigger_value: "created".to_owned(),
+            steps,
+        }))
+    }
+
     async fn subject_of(&self, store: &Store, id: &str) -> Result<Option<Subject>, EngineError> {
         let Some(r) = store
             .record(&self.portal, ObjectType::Contacts, id)
@@ -332,8 +397,27 @@ impl Engine {
         for e in &events {
             // A backfill observes what already was; it starts nothing. Changes seen after
             // it (incremental sync, webhooks, reconciliation, imports) do.
-            if e.object_type != ObjectType::Contacts.api_name() || e.source.starts_with("backfill")
-            {
+            if e.source.starts_with("backfill") {
+                continue;
+            }
+            if e.object_type == ObjectType::Deals.api_name() {
+                if let Some(Signal::Created) = signal_of(e) {
+                    if let Some(run) = self.deal_created(store, &e.object_id).await? {
+                        match self
+                            .record(store, &e.object_id, &run, Some(e.seq), now)
+                            .await?
+                        {
+                            Some(n) => {
+                                report.enrolled += 1;
+                                report.intents += n;
+                            }
+                            None => report.already += 1,
+                        }
+                    }
+                }
+                continue;
+            }
+            if e.object_type != ObjectType::Contacts.api_name() {
                 continue;
             }
             let Some(signal) = signal_of(e) else { continue };

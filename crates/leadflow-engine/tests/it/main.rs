@@ -147,9 +147,16 @@ impl World {
         for t in [ObjectType::Contacts, ObjectType::Deals] {
             let mut props = contact_properties();
             if t == ObjectType::Deals {
-                props = ["dealname", "dealstage", "pipeline", "leadflow_deal_key"]
-                    .map(String::from)
-                    .to_vec();
+                props = [
+                    "dealname",
+                    "dealstage",
+                    "pipeline",
+                    "amount",
+                    "hubspot_owner_id",
+                    "leadflow_deal_key",
+                ]
+                .map(String::from)
+                .to_vec();
             }
             let opts = SyncOptions::new(PORTAL, props);
             if full {
@@ -531,5 +538,73 @@ async fn an_action_interrupted_after_hubspot_carried_it_out_is_not_done_twice() 
     assert!(
         states.iter().all(|(_, s)| s == "done" || s == "skipped"),
         "{states:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_deal_created_elsewhere_gets_its_missing_amount_and_its_contacts_owner() {
+    let w = world().await;
+    w.sync(true).await;
+    let ids = w.tagged("Newsletter", &[3]).await;
+    let deal = w
+        .client
+        .objects(ObjectType::Deals)
+        .create(&ObjectInput {
+            properties: PropertyValues::from([
+                ("dealname".to_owned(), "Walk-in".to_owned()),
+                ("pipeline".to_owned(), "default".to_owned()),
+                ("dealstage".to_owned(), "appointmentscheduled".to_owned()),
+            ]),
+            ..ObjectInput::default()
+        })
+        .await
+        .unwrap();
+    let lonely = w
+        .client
+        .objects(ObjectType::Deals)
+        .create(&ObjectInput {
+            properties: PropertyValues::from([
+                ("dealname".to_owned(), "Nobody's".to_owned()),
+                ("pipeline".to_owned(), "default".to_owned()),
+                ("dealstage".to_owned(), "appointmentscheduled".to_owned()),
+                ("amount".to_owned(), "500".to_owned()),
+            ]),
+            ..ObjectInput::default()
+        })
+        .await
+        .unwrap();
+    w.client
+        .associations(ObjectType::Deals, ObjectType::Contacts)
+        .associate_default(&deal.id, &ids[0])
+        .await
+        .unwrap();
+    w.sync(false).await;
+    leadflow_sync::sweep_associations(
+        &w.client,
+        &w.store,
+        PORTAL,
+        ObjectType::Deals,
+        ObjectType::Contacts,
+    )
+    .await
+    .unwrap();
+    let (engine, map) = w.engine().await;
+    let report = w.pass(&engine, &map).await;
+    assert_eq!(report.executed.dead, 0, "{report:?}");
+    let d = w.sb.state().record("deals", &deal.id).unwrap();
+    let c = w.sb.state().record("contacts", &ids[0]).unwrap();
+    assert_eq!(d["properties"]["amount"], "0");
+    assert_eq!(
+        d["properties"]["hubspot_owner_id"],
+        c["properties"]["hubspot_owner_id"]
+    );
+    let notes = w.store.intents_of(PORTAL, &lonely.id).await.unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].action, "link_to_contact");
+    assert_eq!(notes[0].state, "skipped");
+    assert_eq!(
+        w.sb.state().record("deals", &lonely.id).unwrap()["properties"]["amount"],
+        "500",
+        "an amount given is kept"
     );
 }

@@ -613,6 +613,13 @@ fn render_intended(i: &Intended, fields: Option<&[&str]>) -> String {
         Intended::Enroll { sequence } => format!("enroll: {}", quote(sequence)),
         Intended::MoveDeal { stage } => format!("move_deal: {}", quote(stage)),
         Intended::DealOwner { owner } => format!("deal_owner: {}", quote(owner)),
+        Intended::DealWrite { properties } => {
+            let inner: Vec<String> = properties
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", quote(v)))
+                .collect();
+            format!("deal_write: {{{}}}", inner.join(", "))
+        }
     }
 }
 

@@ -68,7 +68,9 @@ impl ActionCounts {
             Intended::CreateTask { .. } => self.tasks += 1,
             Intended::Enroll { .. } => self.sequence_enrollments += 1,
             Intended::MoveDeal { .. } => self.deal_moves += 1,
-            Intended::DealOwner { .. } => self.deal_owners += 1,
+            // Deal updates: owners carried over, and (for new deals, never replayed here)
+            // the deal-creation flow's writes.
+            Intended::DealOwner { .. } | Intended::DealWrite { .. } => self.deal_owners += 1,
         }
     }
 
