@@ -10,6 +10,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use std::sync::Arc;
+
+use axum::extract::Path;
 use axum::routing::get;
 use clap::Args;
 use leadflow_core::Secret;
@@ -58,6 +61,36 @@ pub(crate) struct ServeArgs {
     /// How often the workflow engine evaluates new events and carries out due actions.
     #[arg(long, default_value = "2s", value_parser = parse_interval)]
     engine_interval: std::time::Duration,
+}
+
+/// What the JSON API reads.
+struct Api {
+    store: leadflow_store::Store,
+    portal: String,
+    workflows: Vec<leadflow_config::workflows::Workflow>,
+}
+
+/// `GET /api/contacts/{email}/history`: the contact's enrollments and actions, as
+/// `leadflow workflows history --json` prints them.
+async fn history(api: Arc<Api>, email: String) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    match leadflow_engine::history::load(&api.store, &api.portal, &email, &api.workflows).await {
+        Ok(Some(h)) => axum::Json(h).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({ "error": format!("no contact with the email {email:?} in the store") })),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error.message = %e, "reading a contact's history");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "error": "the store could not be read" })),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// How often each background step runs.
@@ -236,7 +269,16 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
+    let api = Arc::new(Api {
+        store: store.clone(),
+        portal: args.store.portal.clone(),
+        workflows: leadflow_config::load(&args.config).0.workflows,
+    });
     let app = leadflow_server::router(store, config)
+        .route(
+            "/api/contacts/{email}/history",
+            get(move |Path(email): Path<String>| history(api.clone(), email)),
+        )
         .route("/health", get(|| async { "ok" }))
         .route(
             "/metrics",
@@ -246,7 +288,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("binding {}", args.bind))?;
     eprintln!(
-        "leadflow listening on http://{} (POST /webhooks/hubspot, GET /health, GET /metrics)",
+        "leadflow listening on http://{} (POST /webhooks/hubspot, GET /api/contacts/EMAIL/history, GET /health, GET /metrics)",
         listener.local_addr()?
     );
     let server = axum::serve(listener, app).with_graceful_shutdown(async {

@@ -419,5 +419,21 @@ async fn serve_runs_the_workflows_on_what_webhooks_bring() {
         "the fit-3 contact gets no deal"
     );
     assert_eq!(sb.state().enrollments().len(), enrolled_before + 1);
+    // The JSON API tells the contact's history.
+    let r = http
+        .get(format!("{base}/api/contacts/grace@navy.example/history"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let history = r.text().await.unwrap();
+    assert!(history.contains("workflow_manual_outreach"), "{history}");
+    assert!(history.contains("create_deal"), "{history}");
+    let r = http
+        .get(format!("{base}/api/contacts/nobody@navy.example/history"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
     sb.shutdown().await;
 }
