@@ -373,6 +373,114 @@ async fn faults_and_interruptions_still_give_each_deal_task_and_enrollment_once(
         let p = &w.sb.state().record("contacts", id).unwrap()["properties"];
         assert_eq!(p["lead_source"], "Outbound");
     }
+    // Responses come in; tasks are created under the same faults, once each.
+    let interested: Vec<leadflow_hubspot::ObjectUpdate> = ids[..30]
+        .iter()
+        .map(|id| leadflow_hubspot::ObjectUpdate {
+            id: id.clone(),
+            id_property: None,
+            properties: PropertyValues::from([(
+                "response_status".to_owned(),
+                "Interested".to_owned(),
+            )]),
+            object_write_trace_id: None,
+        })
+        .collect();
+    w.client
+        .objects(ObjectType::Contacts)
+        .batch_update(interested)
+        .await
+        .unwrap();
+    w.sync(false).await;
+    w.sb.state().set_faults(Faults {
+        rate_429: 0.1,
+        rate_500: 0.15,
+        rate_503: 0.05,
+        rate_reset: 0.1,
+        ..Faults::default()
+    });
+    for _ in 0..60 {
+        run_once(
+            &engine,
+            &w.client,
+            &w.store,
+            &map,
+            at,
+            &jiff::tz::TimeZone::UTC,
+        )
+        .await
+        .unwrap();
+        at += jiff::SignedDuration::from_mins(10);
+    }
+    w.sb.state().set_faults(Faults::default());
+    assert_eq!(
+        w.count("tasks") - tasks_before,
+        30,
+        "one task per interested lead"
+    );
+    let counts = w.store.intent_counts(PORTAL).await.unwrap();
+    assert!(
+        counts
+            .iter()
+            .all(|(_, state, _)| state == "done" || state == "skipped"),
+        "{counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_write_is_dead_lettered_with_hubspots_message_and_the_rest_go_on() {
+    let w = world().await;
+    w.sync(true).await;
+    let ids = w.tagged("Manual Outreach - 2026-11-24", &[4, 4, 4]).await;
+    w.sync(false).await;
+    let (engine, map) = w.engine().await;
+    let now = jiff::Timestamp::now();
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    while engine
+        .ingest(&w.store, today, now.as_millisecond(), 1000)
+        .await
+        .unwrap()
+        .events
+        > 0
+    {}
+    // Deleted in HubSpot between the decision and the write.
+    w.client
+        .objects(ObjectType::Contacts)
+        .archive(&ids[1])
+        .await
+        .unwrap();
+    let report = run_once(
+        &engine,
+        &w.client,
+        &w.store,
+        &map,
+        now,
+        &jiff::tz::TimeZone::UTC,
+    )
+    .await
+    .unwrap();
+    // Its two writes (the creation flow's defaults and workflow 1's) went as one update.
+    assert_eq!(report.executed.dead, 2, "{report:?}");
+    assert_eq!(report.executed.done, 4, "{report:?}");
+    let dead: Vec<_> = w
+        .store
+        .intents_of(PORTAL, &ids[1])
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.state == "dead")
+        .collect();
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert!(dead.iter().all(|d| d.action == "write"), "{dead:?}");
+    let why = dead[0].last_error.clone().unwrap_or_default();
+    assert!(
+        why.contains(&ids[1]) || why.to_lowercase().contains("not"),
+        "HubSpot's message: {why}"
+    );
+    for id in [&ids[0], &ids[2]] {
+        let p = &w.sb.state().record("contacts", id).unwrap()["properties"];
+        assert_eq!(p["lead_source"], "Outbound", "the others are written");
+    }
 }
 
 #[tokio::test]
