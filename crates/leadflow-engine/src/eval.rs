@@ -181,6 +181,8 @@ pub struct Evaluator {
     workflows: Vec<Workflow>,
     schema: PropertySchema,
     shapes: std::collections::HashMap<String, Shape>,
+    /// Where each contact property's definition is in `schema.properties`.
+    specs: std::collections::HashMap<String, usize>,
     /// Conditions the direct evaluator covers (most), by their minijinja text.
     fast_conditions: std::collections::HashMap<String, fast::Expr>,
     /// Templates the direct evaluator covers, by their minijinja text.
@@ -314,11 +316,19 @@ impl Evaluator {
         for p in schema.of(ObjectType::Contacts) {
             shapes.insert(p.name.clone(), shape(&p.kind));
         }
+        let specs = schema
+            .properties
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.object == ObjectType::Contacts)
+            .map(|(i, p)| (p.name.clone(), i))
+            .collect();
         Ok(Self {
             env,
             workflows: workflows.iter().filter(|w| w.enabled).cloned().collect(),
             schema: schema.clone(),
             shapes,
+            specs,
             fast_conditions,
             fast_templates,
         })
@@ -465,7 +475,6 @@ impl Evaluator {
     ) -> Vec<Run> {
         // Built only when a workflow triggers: most events concern none.
         let mut today_v: Option<Value> = None;
-        let mut typed: Option<Arc<BTreeMap<String, Value>>> = None;
         let mut runs = Vec::new();
         for w in &self.workflows {
             let Some(value) = self.triggered(w, signal, subject, today) else {
@@ -477,9 +486,8 @@ impl Evaluator {
                 // The caller makes each firing distinct (it knows the event).
                 Reenrollment::Always => value,
             };
-            let typed = typed
-                .get_or_insert_with(|| Arc::new(self.typed_all(&subject.properties)))
-                .clone();
+            // Each run owns its copy: its writes change it without cloning a shared one.
+            let typed = Arc::new(self.typed_all(&subject.properties));
             let today_v = today_v
                 .get_or_insert_with(|| Value::from(today.to_string()))
                 .clone();
@@ -538,7 +546,7 @@ impl Evaluator {
                 .unwrap_or(0.0);
             let mut wrote = false;
             let mut set = |name: &str, text: String| -> Result<(), String> {
-                let wire = match self.schema.find(ObjectType::Contacts, name) {
+                let wire = match self.specs.get(name).map(|i| &self.schema.properties[*i]) {
                     Some(spec) => spec
                         .parse_value(&text)
                         .map_err(|e| e.to_string())?
