@@ -68,6 +68,23 @@ pub async fn run_once(
     now: jiff::Timestamp,
     tz: &jiff::tz::TimeZone,
 ) -> Result<PassReport, EngineError> {
+    pass(engine, client, store, map, now, tz, true).await
+}
+
+/// One pass, with the time-based check only when `tick` (a long-running process checks
+/// those hourly, not on every pass).
+///
+/// # Errors
+/// [`EngineError`]; what was recorded stays recorded.
+pub async fn pass(
+    engine: &Engine,
+    client: &leadflow_hubspot::Client,
+    store: &leadflow_store::Store,
+    map: &PortalMap,
+    now: jiff::Timestamp,
+    tz: &jiff::tz::TimeZone,
+    tick: bool,
+) -> Result<PassReport, EngineError> {
     let today = now.to_zoned(tz.clone()).date();
     let ms = now.as_millisecond();
     let mut report = PassReport::default();
@@ -82,7 +99,9 @@ pub async fn run_once(
             break;
         }
     }
-    report.ticked = engine.tick(store, today, ms).await?;
+    if tick {
+        report.ticked = engine.tick(store, today, ms).await?;
+    }
     report.executed = Executor::new(client, store, engine.portal(), map)
         .run(ms)
         .await?;

@@ -160,6 +160,7 @@ async fn background_sync(
     // then (or while the project has problems) it says why, once, and tries again.
     let mut workflows: Option<Workflows> = None;
     let mut last_refusal = String::new();
+    let mut last_tick: Option<jiff::Timestamp> = None;
     let opts = StepOptions {
         portal,
         types: leadflow_core::ObjectType::ALL.to_vec(),
@@ -198,7 +199,12 @@ async fn background_sync(
                 }
                 if let Some(w) = &workflows {
                     let now = jiff::Timestamp::now();
-                    match leadflow_engine::run_once(&w.engine, &client, &store, &w.map, now, &w.tz).await {
+                    // Time-based triggers are checked hourly; events on every pass.
+                    let tick = last_tick.is_none_or(|t: jiff::Timestamp| now.duration_since(t) >= jiff::SignedDuration::from_hours(1));
+                    if tick {
+                        last_tick = Some(now);
+                    }
+                    match leadflow_engine::pass(&w.engine, &client, &store, &w.map, now, &w.tz, tick).await {
                         Ok(r) if r.ingested.enrolled + r.ticked.enrolled > 0 || r.executed != leadflow_engine::ExecReport::default() => {
                             tracing::info!(
                                 enrolled = r.ingested.enrolled + r.ticked.enrolled,
