@@ -18,6 +18,7 @@ mod outbox;
 mod portal;
 mod queue;
 mod records;
+mod scan;
 mod store;
 mod webhooks;
 
@@ -26,5 +27,6 @@ pub use outbox::{EnrollmentRow, Intent, NewEnrollment, NewIntent};
 pub use portal::{Link, ListRow, OwnerRow, SequenceRow, StageRow, SyncRunStats};
 pub use queue::Job;
 pub use records::{Event, Gone, MANAGED_COLUMNS, StoredRecord, UpsertOutcome};
+pub use scan::{IdRange, RawRecord};
 pub use store::{Backend, Store};
 pub use webhooks::{WebhookBatchOutcome, WebhookEvent};

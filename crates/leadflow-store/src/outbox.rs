@@ -374,7 +374,8 @@ impl Store {
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, properties, created_at, updated_at, archived FROM records WHERE portal = $1 AND object_type = 'contacts' \
-             AND archived = 0 AND {column} = $2 AND {since} IS NOT NULL AND {since} <= $3 ORDER BY id"
+             AND archived = 0 AND {} ORDER BY id",
+            holding_sql(column, since, 2)
         )))
         .bind(portal)
         .bind(value)
@@ -400,4 +401,13 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The time-based trigger's condition on a contact row, its value bound at `$n` and the
+/// day at `$n+1`; `column` and `since` are managed columns, checked by the caller.
+pub(crate) fn holding_sql(column: &str, since: &str, n: usize) -> String {
+    format!(
+        "{column} = ${n} AND {since} IS NOT NULL AND {since} <= ${}",
+        n + 1
+    )
 }

@@ -18,6 +18,9 @@
 //!   one core, over a mix of tags, response changes, daily checks and other changes.
 //! - `workflow`: N newly tagged contacts through workflow 1 against the sandbox: the API
 //!   calls made, against the fewest possible with batching and one call per action.
+//! - `simulate`: N contacts written straight into a temporary SQLite store (with their
+//!   events, some deals and enrollments), then `workflows simulate` over all of them:
+//!   seconds and peak RSS of the dry run alone.
 //!
 //! Figures go to stdout as a table, and as one JSON object with `--json`.
 
@@ -37,7 +40,7 @@ use serde_json::json;
 /// Options of `leadflow bench`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct BenchArgs {
-    /// Which benchmark to run (`all` runs pacing, list and sandbox; `backfill`, `webhooks`, `engine` and `workflow` run alone).
+    /// Which benchmark to run (`all` runs pacing, list and sandbox; `backfill`, `webhooks`, `engine`, `workflow` and `simulate` run alone).
     #[arg(value_enum, default_value_t = Which::All)]
     which: Which,
     /// Contacts in the portal for the backfill benchmark.
@@ -80,6 +83,9 @@ pub(crate) struct BenchArgs {
     /// Newly tagged contacts in the workflow benchmark.
     #[arg(long, default_value_t = 1000)]
     tagged: usize,
+    /// Stored contacts in the simulate benchmark.
+    #[arg(long, default_value_t = 1_000_000)]
+    simulate_contacts: usize,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -95,6 +101,7 @@ enum Which {
     Webhooks,
     Engine,
     Workflow,
+    Simulate,
 }
 
 fn progress(len: u64, what: &str) -> ProgressBar {
@@ -151,6 +158,9 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if args.which == Which::Workflow {
         report.insert("workflow".into(), workflow_calls(&args).await?);
+    }
+    if args.which == Which::Simulate {
+        report.insert("simulate".into(), simulate(&args).await?);
     }
     if args.json {
         println!("{}", serde_json::Value::Object(report));
@@ -848,4 +858,184 @@ async fn workflow_calls(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     Ok(
         json!({ "contacts": n, "calls": calls, "minimum": minimum, "one_per_action": naive, "ratio_to_minimum": calls as f64 / minimum as f64, "deals": deals, "enrollments": enrolls, "dead": report.executed.dead }),
     )
+}
+
+/// Resets this process's peak resident memory to its current size (Linux), so the peak
+/// read afterwards is that of what follows.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// A contact of the simulate benchmark: a spread of tags (manual, automated, none),
+/// ICP fits 1-10, response statuses and last outreach dates over the past two weeks.
+fn bench_contact(
+    n: usize,
+    rng: &mut fastrand::Rng,
+    today: jiff::civil::Date,
+    now_ms: i64,
+) -> leadflow_store::StoredRecord {
+    let day = |back: i64| {
+        today
+            .checked_sub(jiff::Span::new().days(back))
+            .map_or_else(|_| today.to_string(), |d| d.to_string())
+    };
+    let tag = match rng.u8(..10) {
+        0..=2 => Some(format!("Manual Outreach - {}", day(rng.i64(0..7)))),
+        3..=5 => Some(format!(
+            "Automated Outreach - {}",
+            ["Fintech", "Healthcare", "Retail", "SaaS"][rng.usize(..4)]
+        )),
+        _ => None,
+    };
+    let status = match rng.u8(..20) {
+        0..=9 => Some("No Response"),
+        10..=12 => Some("Interested"),
+        13..=15 => Some("Not Interested"),
+        16..=17 => Some("Meeting Scheduled"),
+        _ => None,
+    };
+    let mut props: std::collections::BTreeMap<String, Option<String>> = [
+        ("email", Some(format!("lead{n}@bench.example"))),
+        ("firstname", Some(format!("Lead{n}"))),
+        ("lastname", Some("Bench".to_owned())),
+        ("company", Some(format!("Company {}", n % 5000))),
+        ("icp_fit_score", Some(rng.u32(1..=10).to_string())),
+        ("lead_score", Some(rng.u32(1..=100).to_string())),
+        ("hubspot_owner_id", Some(format!("{}", 100 + n % 7))),
+        ("campaign_tag", tag),
+        ("response_status", status.map(str::to_owned)),
+        ("last_outreach_date", status.map(|_| day(rng.i64(0..14)))),
+        ("lead_source", status.map(|_| "Outbound".to_owned())),
+        ("jobtitle", None),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    if rng.u8(..10) == 0 {
+        props.insert("phone".to_owned(), Some(String::new()));
+    }
+    // Changed over the past three weeks: inside `--since 30d`.
+    let updated_at = now_ms - rng.i64(0..21 * 86_400_000);
+    leadflow_store::StoredRecord {
+        id: (1_000_000 + n).to_string(),
+        properties: props,
+        created_at: Some(updated_at),
+        updated_at,
+        archived: false,
+    }
+}
+
+/// `workflows simulate` over N stored contacts: the command's own function, timed.
+async fn simulate(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
+    use leadflow_store::{Link, NewEnrollment, Store};
+    let (project, _dir) = spec_project()?;
+    let store_dir = tempfile_dir::Dir::new("simulate")?;
+    let store = Store::connect(&format!(
+        "sqlite://{}",
+        store_dir.path().join("bench.db").display()
+    ))
+    .await?;
+    let portal = "bench";
+    let n = args.simulate_contacts;
+    let now = jiff::Timestamp::now();
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let mut rng = fastrand::Rng::with_seed(5);
+    let bar = progress(n as u64, "generate");
+    let generate_start = Instant::now();
+    let mut stored_events = 0usize;
+    let mut with_deal = 0usize;
+    let mut enrolled = 0usize;
+    for first in (0..n).step_by(500) {
+        let page: Vec<leadflow_store::StoredRecord> = (first..(first + 500).min(n))
+            .map(|i| bench_contact(i, &mut rng, today, now.as_millisecond()))
+            .collect();
+        stored_events += store
+            .upsert_records(portal, ObjectType::Contacts, &page, "incremental", None)
+            .await?
+            .events;
+        // One contact in ten has a deal; one in fifty ran workflow 1 on its tag already.
+        let (ids, links): (Vec<String>, Vec<Link>) = page
+            .iter()
+            .filter(|_| rng.u8(..10) == 0)
+            .map(|r| {
+                let link = Link {
+                    from_id: r.id.clone(),
+                    to_id: format!("9{}", r.id),
+                    type_id: 4,
+                };
+                (r.id.clone(), link)
+            })
+            .unzip();
+        with_deal += ids.len();
+        store
+            .replace_associations(
+                portal,
+                ObjectType::Contacts,
+                ObjectType::Deals,
+                &ids,
+                &links,
+            )
+            .await?;
+        for r in &page {
+            let Some(Some(tag)) = r.properties.get("campaign_tag") else {
+                continue;
+            };
+            if tag.starts_with("Manual") && rng.u8(..7) == 0 {
+                let e = NewEnrollment {
+                    workflow: "workflow_manual_outreach".to_owned(),
+                    contact_id: r.id.clone(),
+                    trigger_value: tag.clone(),
+                    event_seq: None,
+                    at: r.updated_at,
+                };
+                enrolled += usize::from(store.enroll(portal, &e, &[]).await?);
+            }
+        }
+        bar.set_position((first + page.len()) as u64);
+    }
+    bar.finish_and_clear();
+    let generated_in = generate_start.elapsed().as_secs_f64();
+    let engine = leadflow_engine::Engine::new(project, portal)?;
+    let since = now
+        .checked_sub(jiff::SignedDuration::from_hours(30 * 24))?
+        .as_millisecond();
+    reset_peak_rss();
+    let start = Instant::now();
+    let sim = crate::workflows_cmd::simulate::simulate(&engine, &store, portal, None, since, today)
+        .await?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let peak = peak_rss_mib();
+    store.close().await;
+    let would_enroll: usize = sim.workflows.iter().map(|w| w.contacts).sum();
+    let already: usize = sim
+        .workflows
+        .iter()
+        .map(|w| w.already_enrolled_contacts)
+        .sum();
+    if !args.json {
+        println!(
+            "simulate: {n} stored contacts ({stored_events} events, {with_deal} with a deal, {enrolled} enrolled already; generated in {generated_in:.1} s)"
+        );
+        println!(
+            "  dry run in {elapsed:.2} s (goal < 10 s): {} events replayed, {} time-based candidates, {would_enroll} workflow entries, {already} already enrolled, {} API calls estimated",
+            sim.events, sim.time_based_candidates, sim.total_api_calls
+        );
+        println!(
+            "  {:.0} contacts/s, {:.0} events/s; peak RSS of the dry run {}",
+            n as f64 / elapsed,
+            sim.events as f64 / elapsed,
+            peak.map_or_else(|| "unknown".to_owned(), |p| format!("{p:.0} MiB"))
+        );
+    }
+    anyhow::ensure!(
+        sim.events == stored_events,
+        "replayed {} of {stored_events} events",
+        sim.events
+    );
+    Ok(json!({
+        "contacts": n, "events": sim.events, "seconds": elapsed, "generated_seconds": generated_in,
+        "contacts_per_second": n as f64 / elapsed, "peak_rss_mib": peak,
+        "time_based_candidates": sim.time_based_candidates, "workflow_entries": would_enroll,
+        "already_enrolled": already, "with_deal": with_deal, "api_calls": sim.total_api_calls,
+    }))
 }

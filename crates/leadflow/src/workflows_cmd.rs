@@ -2,7 +2,7 @@
 //! fixtures, dry runs over the store, and a contact's execution history.
 
 mod fixture;
-mod simulate;
+pub(crate) mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

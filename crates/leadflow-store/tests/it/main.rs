@@ -737,3 +737,287 @@ async fn a_contact_is_found_by_email_the_live_one_first() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bulk_reads_walk_live_contacts_by_id_range() {
+    use leadflow_store::{IdRange, NewEnrollment};
+    on_both("bulk", |store| async move {
+        let c = |id: &str, at: i64, status: &str, outreach: &str| {
+            contact(
+                id,
+                at,
+                &[
+                    ("email", &format!("{id}@acme.example")),
+                    ("response_status", status),
+                    ("last_outreach_date", outreach),
+                ],
+            )
+        };
+        // A backfill first (its events start nothing), then later changes.
+        store
+            .upsert_records(
+                "p",
+                ObjectType::Contacts,
+                &[
+                    c("c1", 100, "No Response", "2026-11-01"),
+                    c("c2", 100, "No Response", "2026-11-20"),
+                    c("c3", 100, "Interested", "2026-11-01"),
+                    c("c4", 100, "No Response", ""),
+                    c("c5", 100, "No Response", "2026-11-02"),
+                ],
+                "backfill",
+                None,
+            )
+            .await
+            .unwrap();
+        store
+            .upsert_records(
+                "p",
+                ObjectType::Contacts,
+                &[
+                    c("c1", 200, "Interested", "2026-11-01"),
+                    c("c2", 300, "Interested", "2026-11-20"),
+                    c("c5", 200, "No Response", "2026-11-03"),
+                    c("c9", 200, "No Response", "2026-11-03"),
+                ],
+                "incremental",
+                None,
+            )
+            .await
+            .unwrap();
+        // Gone records are not live, but their events are still theirs.
+        store
+            .mark_gone(
+                "p",
+                ObjectType::Contacts,
+                &[
+                    Gone {
+                        id: "c3".into(),
+                        at: 400,
+                        merged_into: None,
+                    },
+                    Gone {
+                        id: "c9".into(),
+                        at: 400,
+                        merged_into: None,
+                    },
+                ],
+                "webhook",
+            )
+            .await
+            .unwrap();
+        // Keyset pages of two: c1 c2 | c4 c5 | nothing.
+        let first = store.live_contacts_page("p", "", 2).await.unwrap();
+        let ids = |rs: &[leadflow_store::RawRecord]| -> Vec<String> {
+            rs.iter().map(|r| r.id.clone()).collect()
+        };
+        assert_eq!(ids(&first), ["c1", "c2"]);
+        let props: BTreeMap<String, Option<String>> =
+            serde_json::from_str(&first[0].properties).unwrap();
+        assert_eq!(
+            props.get("response_status"),
+            Some(&Some("Interested".into()))
+        );
+        let second = store.live_contacts_page("p", "c2", 2).await.unwrap();
+        assert_eq!(ids(&second), ["c4", "c5"]);
+        assert!(
+            store
+                .live_contacts_page("p", "c5", 2)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .live_contacts_page("other", "", 2)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Events per range, by contact then oldest first; backfills and older ones left out.
+        let page1 = IdRange {
+            after: "",
+            upto: Some("c2"),
+        };
+        let page2 = IdRange {
+            after: "c2",
+            upto: Some("c5"),
+        };
+        let tail = IdRange {
+            after: "c5",
+            upto: None,
+        };
+        let events = store.contact_events_in("p", page1, 150).await.unwrap();
+        let summary: Vec<(String, Option<String>, Option<String>)> = events
+            .iter()
+            .map(|e| (e.object_id.clone(), e.property.clone(), e.new_value.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "c1".into(),
+                    Some("response_status".into()),
+                    Some("Interested".into())
+                ),
+                (
+                    "c2".into(),
+                    Some("response_status".into()),
+                    Some("Interested".into())
+                ),
+            ]
+        );
+        assert!(events.iter().all(|e| e.source == "incremental"));
+        assert_eq!(
+            store
+                .contact_events_in("p", page1, 250)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "c1's change is older than the window"
+        );
+        let events = store.contact_events_in("p", page2, 0).await.unwrap();
+        let who: Vec<(&str, Option<&str>)> = events
+            .iter()
+            .map(|e| (e.object_id.as_str(), e.new_value.as_deref()))
+            .collect();
+        // c3 (gone, between c2 and c4) keeps its archival; c5 its outreach date change.
+        assert_eq!(who, [("c3", Some("archived")), ("c5", Some("2026-11-03"))]);
+        let events = store.contact_events_in("p", tail, 0).await.unwrap();
+        assert!(events.iter().all(|e| e.object_id == "c9"), "{events:?}");
+        assert_eq!(
+            events.last().and_then(|e| e.new_value.as_deref()),
+            Some("archived")
+        );
+        assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+
+        // Deal links, from either side, per range.
+        let link = |f: &str, t: &str| Link {
+            from_id: f.into(),
+            to_id: t.into(),
+            type_id: 4,
+        };
+        store
+            .set_association(
+                "p",
+                (ObjectType::Contacts, ObjectType::Deals),
+                &link("c1", "d1"),
+                true,
+                5,
+                "webhook",
+            )
+            .await
+            .unwrap();
+        for (deal, contact) in [("d2", "c5"), ("d3", "c5")] {
+            store
+                .set_association(
+                    "p",
+                    (ObjectType::Deals, ObjectType::Contacts),
+                    &link(deal, contact),
+                    true,
+                    5,
+                    "webhook",
+                )
+                .await
+                .unwrap();
+        }
+        let linked = |range| {
+            let store = store.clone();
+            async move {
+                let mut v = store
+                    .linked_ids_in("p", ObjectType::Contacts, ObjectType::Deals, range)
+                    .await
+                    .unwrap();
+                v.sort();
+                v
+            }
+        };
+        assert_eq!(linked(page1).await, ["c1"]);
+        assert_eq!(linked(page2).await, ["c5"], "once, however many deals");
+        assert!(linked(tail).await.is_empty());
+
+        // Enrollments per range.
+        for (workflow, contact, value) in [
+            ("w1", "c2", "Manual Outreach - A"),
+            ("w2", "c2", "Interested"),
+            ("w1", "c4", "Manual Outreach - B"),
+        ] {
+            store
+                .enroll(
+                    "p",
+                    &NewEnrollment {
+                        workflow: workflow.into(),
+                        contact_id: contact.into(),
+                        trigger_value: value.into(),
+                        event_seq: None,
+                        at: 10,
+                    },
+                    &[],
+                )
+                .await
+                .unwrap();
+        }
+        let rows = store.workflow_enrollments_in("p", page1).await.unwrap();
+        let got: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.workflow.as_str(),
+                    r.contact_id.as_str(),
+                    r.trigger_value.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("w1", "c2", "Manual Outreach - A"),
+                ("w2", "c2", "Interested")
+            ]
+        );
+        let rows = store.workflow_enrollments_in("p", page2).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].contact_id, "c4");
+
+        // The time-based trigger's candidates per range: as contacts_holding, by id.
+        let holding = (
+            ("response_status", "No Response"),
+            ("last_outreach_date", "2026-11-10"),
+        );
+        for range in [page1, page2, tail] {
+            let mut ids = store
+                .contacts_holding_in("p", holding.0, holding.1, range)
+                .await
+                .unwrap();
+            ids.sort();
+            let all: Vec<String> = store
+                .contacts_holding("p", holding.0.0, holding.0.1, holding.1.0, holding.1.1)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .filter(|id| {
+                    id.as_str() > range.after && range.upto.is_none_or(|u| id.as_str() <= u)
+                })
+                .collect();
+            assert_eq!(ids, all, "{range:?}");
+        }
+        assert_eq!(
+            store
+                .contacts_holding_in("p", holding.0, holding.1, page2)
+                .await
+                .unwrap(),
+            ["c5"],
+            "c4 has no outreach date, c3 is gone"
+        );
+        assert!(
+            store
+                .contacts_holding_in("p", ("nope", "x"), holding.1, page1)
+                .await
+                .is_err()
+        );
+    })
+    .await;
+}
