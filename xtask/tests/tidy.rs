@@ -107,6 +107,17 @@ fn forbidden() -> BTreeMap<&'static str, &'static [&'static str]> {
             ][..],
         ),
         (
+            "leadflow-automation",
+            &[
+                "leadflow-hubspot",
+                "leadflow-sync",
+                "leadflow-engine",
+                "leadflow-server",
+                "leadflow-plan",
+                "leadflow",
+            ][..],
+        ),
+        (
             "leadflow-import",
             &[
                 "leadflow-store",

@@ -13,6 +13,7 @@
 //! This crate knows rows and transactions; it knows nothing about HubSpot's API or the
 //! workflows that read the events.
 
+mod automation;
 mod error;
 mod outbox;
 mod portal;
@@ -22,6 +23,7 @@ mod scan;
 mod store;
 mod webhooks;
 
+pub use automation::ScheduleRun;
 pub use error::{Error, Result};
 pub use outbox::{EnrollmentRow, Intent, NewEnrollment, NewIntent};
 pub use portal::{Link, ListRow, OwnerRow, SequenceRow, StageRow, SyncRunStats};

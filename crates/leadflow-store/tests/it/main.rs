@@ -4,6 +4,8 @@
 //! database); without it the PostgreSQL half prints a skip reason, unless
 //! `LEADFLOW_REQUIRE_POSTGRES=1` (CI), where it fails.
 
+mod schedule_runs;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 
