@@ -55,6 +55,16 @@ enum Command {
         #[command(subcommand)]
         command: crate::workflows_cmd::WorkflowsCommand,
     },
+    /// Lead scores: `score explain EMAIL` shows each contribution.
+    Score {
+        #[command(subcommand)]
+        command: crate::score_cmd::ScoreCommand,
+    },
+    /// Scheduled automation: `automation run` runs what schedules.yaml has due.
+    Automation {
+        #[command(subcommand)]
+        command: crate::automation_cmd::AutomationCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -128,5 +138,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args).await,
         Command::Import(args) => crate::import_cmd::run(args).await,
         Command::Workflows { command } => crate::workflows_cmd::run(command).await,
+        Command::Score { command } => crate::score_cmd::run(command).await,
+        Command::Automation { command } => crate::automation_cmd::run(command).await,
     }
 }

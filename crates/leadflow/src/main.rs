@@ -3,6 +3,7 @@
 //! `main` owns the exit policy: 0 on success, 1 when a command ran but found problems,
 //! 2 on usage or fatal errors. Errors are printed once, with their cause chain.
 
+mod automation_cmd;
 mod bench;
 mod cli;
 mod config_cmd;
@@ -11,6 +12,7 @@ mod import_cmd;
 mod portal;
 mod properties_cmd;
 mod sandbox_cmd;
+mod score_cmd;
 mod serve_cmd;
 mod sync_cmd;
 mod workflows_cmd;

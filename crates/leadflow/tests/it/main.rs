@@ -8,6 +8,7 @@ use std::process::Output;
 
 use leadflow_sandbox::{Sandbox, SandboxConfig, SandboxHandle, TokenGrant};
 
+mod automation;
 mod properties;
 mod sandbox_cli;
 mod workflows;
