@@ -118,6 +118,18 @@ fn forbidden() -> BTreeMap<&'static str, &'static [&'static str]> {
             ][..],
         ),
         (
+            "leadflow-reports",
+            &[
+                "leadflow-hubspot",
+                "leadflow-sync",
+                "leadflow-engine",
+                "leadflow-server",
+                "leadflow-plan",
+                "leadflow-sandbox",
+                "leadflow",
+            ][..],
+        ),
+        (
             "leadflow-import",
             &[
                 "leadflow-store",

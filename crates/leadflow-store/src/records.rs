@@ -229,7 +229,14 @@ impl Store {
                     format!(
                         "({})",
                         (1..=21)
-                            .map(|k| format!("${}", base + k))
+                            .map(|k| match k {
+                                // Numbers go as text, cast by the database: sqlx's Any
+                                // driver declares a NULL f64 as float4 on PostgreSQL, and a
+                                // cached statement prepared with that NULL then refuses an
+                                // 8-byte float in the next batch.
+                                12 | 13 => format!("CAST(${} AS DOUBLE PRECISION)", base + k),
+                                _ => format!("${}", base + k),
+                            })
                             .collect::<Vec<_>>()
                             .join(", ")
                     )
@@ -261,7 +268,12 @@ impl Store {
                         .flatten()
                         .filter(|v| !v.is_empty())
                 };
-                let num = |name: &str| value(name).and_then(|v| v.parse::<f64>().ok());
+                let num = |name: &str| {
+                    value(name)
+                        .and_then(|v| v.parse::<f64>().ok())
+                        .filter(|v| v.is_finite())
+                        .map(|v| v.to_string())
+                };
                 q = q
                     .bind(portal)
                     .bind(t)
