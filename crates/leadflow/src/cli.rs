@@ -65,6 +65,8 @@ enum Command {
         #[command(subcommand)]
         command: crate::automation_cmd::AutomationCommand,
     },
+    /// A report or dashboard from reports.yaml, computed from the store: a table, JSON or CSV.
+    Report(crate::report_cmd::ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -140,5 +142,6 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Workflows { command } => crate::workflows_cmd::run(command).await,
         Command::Score { command } => crate::score_cmd::run(command).await,
         Command::Automation { command } => crate::automation_cmd::run(command).await,
+        Command::Report(args) => crate::report_cmd::run(args).await,
     }
 }

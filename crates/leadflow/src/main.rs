@@ -11,6 +11,7 @@ mod demo;
 mod import_cmd;
 mod portal;
 mod properties_cmd;
+mod report_cmd;
 mod sandbox_cmd;
 mod score_cmd;
 mod serve_cmd;

@@ -10,6 +10,7 @@ use leadflow_sandbox::{Sandbox, SandboxConfig, SandboxHandle, TokenGrant};
 
 mod automation;
 mod properties;
+mod report;
 mod sandbox_cli;
 mod workflows;
 

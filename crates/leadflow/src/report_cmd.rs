@@ -1,0 +1,214 @@
+//! `leadflow report NAME`: a report or dashboard from `reports.yaml`, computed from the
+//! store (`leadflow-reports`) and printed as a table, JSON or CSV.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use comfy_table::Table;
+use leadflow_config::Project;
+use leadflow_reports::{DashboardOutput, Figure, Period, ReportOutput, ReportSpec, Since};
+
+use crate::properties_cmd::ConfigDir;
+use crate::sync_cmd::StoreArgs;
+
+/// How to print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Tables for people.
+    Table,
+    /// The whole result, every value with what it is computed from.
+    Json,
+    /// One row per group (rates as fractions 0–1; an empty cell is no data).
+    Csv,
+}
+
+/// Options of `leadflow report`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// The report or dashboard: its key or name in reports.yaml (lead_generation_report, session_dashboard).
+    name: String,
+    /// The period: contacts created since the start of the day N days ago (30d, 2w) or in the last N hours (12h).
+    /// Default: the report's created_date filter, else 30d.
+    #[arg(long)]
+    since: Option<String>,
+    /// Only this breakdown (internal name or label: icp_type, "Campaign Tag", campaign).
+    #[arg(long)]
+    by: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    #[command(flatten)]
+    config: ConfigDir,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+enum Target<'p> {
+    Report(&'p leadflow_config::reports::Report),
+    Dashboard(&'p leadflow_config::reports::Dashboard),
+}
+
+fn find<'p>(project: &'p Project, name: &str) -> anyhow::Result<Target<'p>> {
+    let r = &project.reports;
+    let matches = |key: &str, n: &str| key == name || n.eq_ignore_ascii_case(name.trim());
+    if let Some(report) = r.reports.iter().find(|x| matches(&x.key, &x.name)) {
+        return Ok(Target::Report(report));
+    }
+    if let Some(d) = r.dashboards.iter().find(|x| matches(&x.key, &x.name)) {
+        return Ok(Target::Dashboard(d));
+    }
+    let keys: Vec<&str> = r
+        .reports
+        .iter()
+        .map(|x| x.key.as_str())
+        .chain(r.dashboards.iter().map(|x| x.key.as_str()))
+        .collect();
+    let names = r
+        .reports
+        .iter()
+        .map(|x| x.name.as_str())
+        .chain(r.dashboards.iter().map(|x| x.name.as_str()));
+    let all: Vec<&str> = keys.iter().copied().chain(names).collect();
+    let hint = match leadflow_config::diag::suggest_name(name, all.iter().copied()) {
+        Some(best) => format!("did you mean {best:?}? "),
+        None => String::new(),
+    };
+    anyhow::bail!(
+        "no report or dashboard {name:?} in reports.yaml; {hint}known: {}",
+        if keys.is_empty() {
+            "none".to_owned()
+        } else {
+            keys.join(", ")
+        }
+    )
+}
+
+pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let project = crate::config_cmd::load_valid(&args.config.dir)?;
+    let tz = jiff::tz::TimeZone::get(&project.settings.time_zone).with_context(|| {
+        format!(
+            "portal.time_zone {:?} in leadflow.yaml is not an IANA time zone",
+            project.settings.time_zone
+        )
+    })?;
+    let target = find(&project, &args.name)?;
+    let since = args.since.as_deref().map(Since::parse).transpose()?;
+    let now = jiff::Timestamp::now();
+    match target {
+        Target::Report(report) => {
+            let spec = ReportSpec::from_config(report, &project.properties)?;
+            let by = args
+                .by
+                .as_deref()
+                .map(|b| spec.breakdown(b, &project.properties))
+                .transpose()?;
+            let period = Period::since(since.or(spec.since).unwrap_or(Since::Days(30)), now, &tz)?;
+            let store = args.store.open().await?;
+            let out =
+                leadflow_reports::report(&store, &args.store.portal, &spec, period, by.as_deref())
+                    .await
+                    .with_context(|| format!("computing report {}", spec.key))?;
+            store.close().await;
+            print_report(&out, args.format)?;
+        }
+        Target::Dashboard(dashboard) => {
+            if let Some(by) = &args.by {
+                anyhow::bail!(
+                    "--by {by:?}: {} is a dashboard, which has no breakdowns; breakdowns belong to reports",
+                    dashboard.key
+                );
+            }
+            let period = Period::since(since.unwrap_or(Since::Days(30)), now, &tz)?;
+            let store = args.store.open().await?;
+            let out = leadflow_reports::dashboard(&store, &args.store.portal, dashboard, period)
+                .await
+                .with_context(|| format!("computing dashboard {}", dashboard.key))?;
+            store.close().await;
+            print_dashboard(&out, args.format)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn number_cell(f: &Figure) -> String {
+    f.number.map(|n| n.to_string()).unwrap_or_default()
+}
+
+fn print_report(out: &ReportOutput, format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(out)?),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout());
+            let mut header = vec!["breakdown".to_owned(), "value".to_owned()];
+            header.extend(out.metrics.iter().map(|f| f.name.clone()));
+            w.write_record(&header)?;
+            let mut row = vec!["all".to_owned(), String::new()];
+            row.extend(out.metrics.iter().map(number_cell));
+            w.write_record(&row)?;
+            for b in &out.breakdowns {
+                for g in &b.groups {
+                    let mut row = vec![b.property.clone(), g.value.clone().unwrap_or_default()];
+                    row.extend(g.metrics.iter().map(number_cell));
+                    w.write_record(&row)?;
+                }
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            println!("{} (contacts created since {})", out.name, out.period.from);
+            println!("filters: {}", out.filters.join(" AND "));
+            let mut t = Table::new();
+            t.set_header(["metric", "value"]);
+            for f in &out.metrics {
+                t.add_row([f.name.as_str(), f.display.as_str()]);
+            }
+            println!("{t}");
+            for b in &out.breakdowns {
+                println!("\nby {}", b.property);
+                let mut t = Table::new();
+                let mut header = vec![b.property.clone()];
+                header.extend(out.metrics.iter().map(|f| f.name.clone()));
+                t.set_header(header);
+                if b.groups.is_empty() {
+                    println!("no data");
+                    continue;
+                }
+                for g in &b.groups {
+                    let mut row = vec![g.value.clone().unwrap_or_else(|| "(none)".to_owned())];
+                    row.extend(g.metrics.iter().map(|f| f.display.clone()));
+                    t.add_row(row);
+                }
+                println!("{t}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_dashboard(out: &DashboardOutput, format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(out)?),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout());
+            w.write_record(["widget", "value", "display"])?;
+            for f in &out.widgets {
+                w.write_record([f.name.as_str(), &number_cell(f), &f.display])?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            println!(
+                "{} (outbound contacts created since {})",
+                out.name, out.period.from
+            );
+            let mut t = Table::new();
+            t.set_header(["widget", "value"]);
+            for f in &out.widgets {
+                t.add_row([f.name.as_str(), f.display.as_str()]);
+            }
+            println!("{t}");
+        }
+    }
+    Ok(())
+}
