@@ -58,6 +58,9 @@ pub struct ScheduleReport {
 
 /// Runs what is due at `now`: for each schedule with a job, the latest due slot is
 /// claimed in the store and run only when the claim took; the run's outcome is stored.
+/// `recorded_at` (unix ms, the wall clock) stamps the rows written: the run's start and
+/// end, and the intents, which the executor sends from then on (a `now` in the future
+/// does not hold them back).
 ///
 /// # Errors
 /// A bad cron expression or time zone (which `leadflow check` reports first), or a store
@@ -68,6 +71,7 @@ pub async fn run_due(
     schedules: &Schedules,
     scoring: &Scoring,
     now: Timestamp,
+    recorded_at: i64,
 ) -> Result<Vec<ScheduleReport>, Error> {
     let mut out = Vec::new();
     for s in &schedules.triggers {
@@ -85,22 +89,27 @@ pub async fn run_due(
                 None => JobOutcome::NotDue { last },
                 Some(slot) => {
                     let slot_ms = slot.at.as_millisecond();
-                    let now_ms = now.as_millisecond();
                     if !store
-                        .claim_schedule_slot(portal, &s.key, slot_ms, now_ms)
+                        .claim_schedule_slot(portal, &s.key, slot_ms, recorded_at)
                         .await?
                     {
                         JobOutcome::ClaimedElsewhere { slot: slot.at }
                     } else {
                         let date = slot.at.to_zoned(cron.time_zone().clone()).date();
-                        match run_scoring(store, portal, scoring, date, now_ms).await {
+                        match run_scoring(store, portal, scoring, date, recorded_at).await {
                             Ok(r) => {
                                 let text = format!(
                                     "lead scoring: {} read, {} changed, {} intents, {} API calls",
                                     r.read, r.changed, r.intents, r.api_calls
                                 );
                                 store
-                                    .finish_schedule_slot(portal, &s.key, slot_ms, now_ms, &text)
+                                    .finish_schedule_slot(
+                                        portal,
+                                        &s.key,
+                                        slot_ms,
+                                        recorded_at,
+                                        &text,
+                                    )
                                     .await?;
                                 JobOutcome::Ran {
                                     slot: slot.at,
@@ -112,7 +121,13 @@ pub async fn run_due(
                             Err(e) => {
                                 let text = format!("failed: {e}");
                                 store
-                                    .finish_schedule_slot(portal, &s.key, slot_ms, now_ms, &text)
+                                    .finish_schedule_slot(
+                                        portal,
+                                        &s.key,
+                                        slot_ms,
+                                        recorded_at,
+                                        &text,
+                                    )
                                     .await?;
                                 return Err(e);
                             }

@@ -23,7 +23,8 @@ pub(crate) enum AutomationCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// The time to run at, RFC 3339 (default: now).
+    /// The time to decide what is due at, RFC 3339 (default: now). What it queues is sent
+    /// from the moment it is recorded.
     #[arg(long, value_name = "TIME")]
     now: Option<jiff::Timestamp>,
     #[command(flatten)]
@@ -48,6 +49,7 @@ async fn run_now(args: RunArgs) -> anyhow::Result<ExitCode> {
         &project.schedules,
         &project.scoring,
         now,
+        jiff::Timestamp::now().as_millisecond(),
     )
     .await
     .context("running the scheduled automations")?;

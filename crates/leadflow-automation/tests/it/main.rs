@@ -170,7 +170,7 @@ async fn a_due_slot_runs_once_however_many_workers_and_the_others_only_wait() {
         .map(|_| {
             let (store, project) = (store.clone(), project.clone());
             tokio::spawn(async move {
-                run_due(&store, "p", &project.schedules, &project.scoring, now)
+                run_due(&store, "p", &project.schedules, &project.scoring, now, 42)
                     .await
                     .unwrap()
             })
@@ -212,7 +212,11 @@ async fn a_due_slot_runs_once_however_many_workers_and_the_others_only_wait() {
         .await
         .unwrap()
         .unwrap();
+    assert_eq!((last.started_at, last.finished_at), (42, Some(42)));
     assert!(last.outcome.unwrap().starts_with("lead scoring: 250 read"));
+    // The intents are stamped with the wall clock given, not the slot or `now`.
+    let intents = store.intents_of("p", "1000").await.unwrap();
+    assert_eq!(intents[0].created_at, 42);
     assert!(
         store
             .last_schedule_run("p", "weekly_reporting")
@@ -228,6 +232,7 @@ async fn a_due_slot_runs_once_however_many_workers_and_the_others_only_wait() {
         &project.schedules,
         &project.scoring,
         now + jiff::SignedDuration::from_hours(8),
+        43,
     )
     .await
     .unwrap();
@@ -243,6 +248,7 @@ async fn a_due_slot_runs_once_however_many_workers_and_the_others_only_wait() {
         &project.schedules,
         &project.scoring,
         "2026-11-26T05:00:00Z".parse().unwrap(),
+        44,
     )
     .await
     .unwrap();

@@ -151,7 +151,6 @@ async fn the_daily_run_queues_changed_scores_and_the_portal_then_holds_the_compu
     );
     assert!(!again.contains("lead scoring on"), "{again}");
 
-    // The executor sends intents due by the wall clock: `--now` above is in the past.
     let sent = ok(&["workflows", "run", "--config", &d], &env).await;
     let done = sent
         .lines()
