@@ -182,7 +182,7 @@ impl Store {
         for s in stages {
             sqlx::query(
                 "INSERT INTO pipeline_stages (portal, object_type, pipeline_id, pipeline_label, stage_id, label, display_order, probability, is_closed) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), $9)",
             )
             .bind(portal)
             .bind(object_type.api_name())
@@ -191,7 +191,13 @@ impl Store {
             .bind(&s.stage_id)
             .bind(&s.label)
             .bind(s.display_order)
-            .bind(s.probability)
+            // As text: sqlx's Any driver declares a NULL f64 as float4 on PostgreSQL, and
+            // the cached statement then refuses the next stage's 8-byte probability.
+            .bind(
+                s.probability
+                    .filter(|p| p.is_finite())
+                    .map(|p| p.to_string()),
+            )
             .bind(flag(s.is_closed))
             .execute(&mut *tx)
             .await

@@ -1024,3 +1024,27 @@ async fn bulk_reads_walk_live_contacts_by_id_range() {
     })
     .await;
 }
+
+/// Regression: a stage without a probability before one with it (tickets' stages have
+/// none) made PostgreSQL refuse the second insert of the same statement.
+#[tokio::test]
+async fn stages_with_and_without_a_probability_store_on_both() {
+    on_both("stage_probability", |store| async move {
+        let stage = |id: &str, order: i32, probability: Option<f64>| StageRow {
+            pipeline_id: "default".into(),
+            pipeline_label: "Sales".into(),
+            stage_id: id.into(),
+            label: id.into(),
+            display_order: order,
+            probability,
+            is_closed: false,
+        };
+        let stages = vec![stage("s1", 0, None), stage("s2", 1, Some(0.2))];
+        store
+            .replace_stages("p", ObjectType::Deals, &stages)
+            .await
+            .unwrap();
+        assert_eq!(store.stages("p", ObjectType::Deals).await.unwrap(), stages);
+    })
+    .await;
+}
