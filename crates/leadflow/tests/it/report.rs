@@ -266,6 +266,39 @@ async fn report_over_a_synced_sandbox_matches_its_records_as_json_and_csv() {
             > 0
     );
 
+    // A period with nothing in it: the table says so, with no NaN anywhere.
+    let o = run(
+        strings(&[
+            "report",
+            "lead_generation_report",
+            "--since",
+            "0h",
+            "--config",
+            &project_s,
+        ]),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let table = String::from_utf8_lossy(&o.stdout).into_owned();
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no {name} row in\n{table}"))
+            .to_owned()
+    };
+    assert!(row("Total Contacts Created").contains("| 0 "), "{table}");
+    for name in [
+        "ICP Fit Score Average",
+        "Response Rate",
+        "Qualification Rate",
+        "Meeting Conversion Rate",
+    ] {
+        assert!(row(name).contains("no data"), "{table}");
+    }
+    assert!(!table.contains("NaN"), "{table}");
+
     // Typos are refused with what there is.
     let o = run(
         strings(&["report", "lead_generation", "--config", &project_s]),
