@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use leadflow_config::reports::{Dashboard, WIDGETS};
-use leadflow_store::{ContactFilter, Store};
+use leadflow_store::{ContactCounts, ContactFilter, Store};
 use serde::Serialize;
 
 use crate::Error;
@@ -89,18 +89,15 @@ fn figures(spec: &ReportSpec, tally: &Tally) -> Vec<Figure> {
         .collect()
 }
 
-/// Tallies per group value.
-async fn tallies(
-    store: &Store,
-    portal: &str,
-    filter: &ContactFilter,
-    by: Option<&str>,
-) -> Result<BTreeMap<Option<String>, Tally>, Error> {
+/// Tallies per value of the `i`th grouping property of `rows` (one overall tally, under
+/// `None`, when `i` is `None`).
+fn tally_by(rows: &[ContactCounts], i: Option<usize>) -> BTreeMap<Option<String>, Tally> {
     let mut out: BTreeMap<Option<String>, Tally> = BTreeMap::new();
-    for c in store.contact_counts(portal, filter, by).await? {
-        out.entry(c.group.clone()).or_default().add(&c);
+    for c in rows {
+        let key = i.and_then(|i| c.groups.get(i).cloned().flatten());
+        out.entry(key).or_default().add(c);
     }
-    Ok(out)
+    out
 }
 
 /// Computes a report over `period`: its metrics overall and per breakdown (only `by` when
@@ -116,29 +113,24 @@ pub async fn report(
     by: Option<&str>,
 ) -> Result<ReportOutput, Error> {
     let filter = spec.filter(&period);
-    let overall = tallies(store, portal, &filter, None)
-        .await?
-        .into_values()
-        .fold(Tally::default(), |mut acc, t| {
-            acc.contacts += t.contacts;
-            acc.fit_scored += t.fit_scored;
-            acc.fit_score_sum += t.fit_score_sum;
-            acc.responded += t.responded;
-            acc.meetings += t.meetings;
-            acc.qualified += t.qualified;
-            acc
-        });
+    // One pass over the store for the whole report: counts grouped by every breakdown
+    // at once, summed here per breakdown.
+    let properties: Vec<&str> = spec
+        .breakdowns
+        .iter()
+        .map(String::as_str)
+        .filter(|p| by.is_none_or(|b| b == *p))
+        .collect();
+    let rows = store.contact_counts(portal, &filter, &properties).await?;
+    let overall = tally_by(&rows, None).remove(&None).unwrap_or_default();
     let mut breakdowns = Vec::new();
-    for property in &spec.breakdowns {
-        if by.is_some_and(|b| b != property) {
-            continue;
-        }
-        let groups = tallies(store, portal, &filter, Some(property)).await?;
+    for (i, property) in properties.iter().enumerate() {
+        let groups = tally_by(&rows, Some(i));
         // `None` sorts first in a BTreeMap; readers expect the valued groups first.
         let (valued, unvalued): (Vec<_>, Vec<_>) =
             groups.into_iter().partition(|(v, _)| v.is_some());
         breakdowns.push(Breakdown {
-            property: property.clone(),
+            property: (*property).to_owned(),
             groups: valued
                 .into_iter()
                 .chain(unvalued)
@@ -186,6 +178,10 @@ pub async fn dashboard(
     period: Period,
 ) -> Result<DashboardOutput, Error> {
     let filter = dashboard_filter(&period);
+    // One pass over the contacts for every widget but the pipeline.
+    let rows = store
+        .contact_counts(portal, &filter, &["icp_type", "session_id"])
+        .await?;
     let mut widgets = Vec::new();
     for name in &dashboard.widgets {
         let Some(known) = WIDGETS.iter().find(|w| w.eq_ignore_ascii_case(name)) else {
@@ -193,19 +189,16 @@ pub async fn dashboard(
         };
         let value = match *known {
             "Total Leads Generated (30 days)" | "Average Response Rate" => {
-                let overall = tallies(store, portal, &filter, None).await?;
-                let t = overall.get(&None).cloned().unwrap_or_default();
+                let t = tally_by(&rows, None).remove(&None).unwrap_or_default();
                 if known.starts_with("Total") {
                     Value::Count { count: t.contacts }
                 } else {
                     Value::ratio(t.responded, t.contacts)
                 }
             }
-            "Top Performing ICP" => {
-                top_icp(&tallies(store, portal, &filter, Some("icp_type")).await?)
-            }
+            "Top Performing ICP" => top_icp(&tally_by(&rows, Some(0))),
             "Session Productivity Score" => {
-                let sessions = tallies(store, portal, &filter, Some("session_id")).await?;
+                let sessions = tally_by(&rows, Some(1));
                 let (count, qualified) = sessions
                     .iter()
                     .filter(|(s, t)| s.is_some() && t.contacts > 0)

@@ -23,14 +23,16 @@ pub struct ContactFilter {
     pub created_until: Option<i64>,
 }
 
-/// The contacts of one combination of (group, response status, qualification status).
+/// The contacts of one combination of (grouping values, response status, qualification
+/// status).
 ///
 /// Grouping by both statuses lets the caller decide which statuses count as what, without
-/// the store knowing the formulas.
+/// the store knowing the formulas; grouping by several properties at once lets a report
+/// read every breakdown in one pass.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContactCounts {
-    /// The value of the grouping property (`None`: no value, or no grouping).
-    pub group: Option<String>,
+    /// The values of the grouping properties, in the order asked (`None`: no value).
+    pub groups: Vec<Option<String>>,
     /// `response_status`.
     pub response_status: Option<String>,
     /// `qualification_status`.
@@ -88,8 +90,8 @@ fn contact_conditions(filter: &ContactFilter, first: usize) -> Result<(String, V
 }
 
 impl Store {
-    /// Counts the contacts `filter` selects, grouped by `group_by` (a managed property's
-    /// internal name, or none for one overall group) and by response and qualification
+    /// Counts the contacts `filter` selects, grouped by the managed properties `group_by`
+    /// (internal names; none for one overall group) and by response and qualification
     /// status.
     ///
     /// # Errors
@@ -98,18 +100,19 @@ impl Store {
         &self,
         portal: &str,
         filter: &ContactFilter,
-        group_by: Option<&str>,
+        group_by: &[&str],
     ) -> Result<Vec<ContactCounts>> {
-        let group = match group_by {
-            Some(p) => format!("c.{}", column(p)?),
-            None => "CAST(NULL AS TEXT)".to_owned(),
-        };
+        let mut columns = Vec::new();
+        for p in group_by {
+            columns.push(format!("c.{}, ", column(p)?));
+        }
+        let columns = columns.concat();
         let (conditions, binds) = contact_conditions(filter, 1)?;
         let sql = format!(
-            "SELECT {group}, c.response_status, c.qualification_status, COUNT(*), COUNT(c.icp_fit_score), \
+            "SELECT {columns}c.response_status, c.qualification_status, COUNT(*), COUNT(c.icp_fit_score), \
              COALESCE(SUM(c.icp_fit_score), 0.0) \
              FROM records c WHERE c.portal = $1 AND {conditions} \
-             GROUP BY {group}, c.response_status, c.qualification_status"
+             GROUP BY {columns}c.response_status, c.qualification_status"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(portal);
         for b in binds {
@@ -119,15 +122,18 @@ impl Store {
             };
         }
         let rows = q.fetch_all(&self.pool).await.ctx("count contacts")?;
+        let k = group_by.len();
         rows.into_iter()
             .map(|r| {
                 Ok(ContactCounts {
-                    group: r.try_get(0).ctx("contact counts")?,
-                    response_status: r.try_get(1).ctx("contact counts")?,
-                    qualification_status: r.try_get(2).ctx("contact counts")?,
-                    contacts: r.try_get(3).ctx("contact counts")?,
-                    fit_scored: r.try_get(4).ctx("contact counts")?,
-                    fit_score_sum: r.try_get(5).ctx("contact counts")?,
+                    groups: (0..k)
+                        .map(|i| r.try_get(i).ctx("contact counts"))
+                        .collect::<Result<_>>()?,
+                    response_status: r.try_get(k).ctx("contact counts")?,
+                    qualification_status: r.try_get(k + 1).ctx("contact counts")?,
+                    contacts: r.try_get(k + 2).ctx("contact counts")?,
+                    fit_scored: r.try_get(k + 3).ctx("contact counts")?,
+                    fit_score_sum: r.try_get(k + 4).ctx("contact counts")?,
                 })
             })
             .collect()

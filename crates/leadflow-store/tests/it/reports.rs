@@ -63,15 +63,16 @@ async fn contact_counts_group_filter_and_skip_archived_contacts() {
             created_until: None,
         };
         let mut rows = store
-            .contact_counts("p", &filter, Some("icp_type"))
+            .contact_counts("p", &filter, &["icp_type", "lead_source"])
             .await
             .unwrap();
-        rows.sort_by(|a, b| a.group.cmp(&b.group));
+        rows.sort_by(|a, b| a.groups.cmp(&b.groups));
         let got: Vec<_> = rows
             .iter()
             .map(|r| {
                 (
-                    r.group.as_deref(),
+                    r.groups[0].as_deref(),
+                    r.groups[1].as_deref(),
                     r.response_status.as_deref(),
                     r.contacts,
                     r.fit_scored,
@@ -82,8 +83,15 @@ async fn contact_counts_group_filter_and_skip_archived_contacts() {
         assert_eq!(
             got,
             [
-                (None, None, 1, 1, 3.0),
-                (Some("ICP-A"), Some("Interested"), 2, 1, 8.0)
+                (None, Some("Outbound"), None, 1, 1, 3.0),
+                (
+                    Some("ICP-A"),
+                    Some("Outbound"),
+                    Some("Interested"),
+                    2,
+                    1,
+                    8.0
+                )
             ]
         );
         // Archived contacts drop out.
@@ -91,11 +99,11 @@ async fn contact_counts_group_filter_and_skip_archived_contacts() {
             .upsert_records("p", ObjectType::Contacts, &[gone], "backfill", None)
             .await
             .unwrap();
-        let all = store.contact_counts("p", &filter, None).await.unwrap();
+        let all = store.contact_counts("p", &filter, &[]).await.unwrap();
         assert_eq!(all.iter().map(|r| r.contacts).sum::<i64>(), 2);
-        assert!(all.iter().all(|r| r.group.is_none()));
+        assert!(all.iter().all(|r| r.groups.is_empty()));
         // Only managed properties are columns.
-        let bad = store.contact_counts("p", &filter, Some("firstname")).await;
+        let bad = store.contact_counts("p", &filter, &["firstname"]).await;
         assert!(matches!(bad, Err(Error::UnknownColumn(c)) if c == "firstname"));
     })
     .await;
@@ -208,7 +216,7 @@ async fn batches_alternating_missing_and_present_scores_store_on_both() {
                 .unwrap();
         }
         let all = store
-            .contact_counts("p", &ContactFilter::default(), None)
+            .contact_counts("p", &ContactFilter::default(), &[])
             .await
             .unwrap();
         assert_eq!(all.len(), 1);
