@@ -1,6 +1,8 @@
 //! `leadflow report NAME`: a report or dashboard from `reports.yaml`, computed from the
 //! store (`leadflow-reports`) and printed as a table, JSON or CSV.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -110,7 +112,7 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
                     .await
                     .with_context(|| format!("computing report {}", spec.key))?;
             store.close().await;
-            print_report(&out, args.format)?;
+            emit(&render_report(&out, args.format)?)?;
         }
         Target::Dashboard(dashboard) => {
             if let Some(by) = &args.by {
@@ -125,7 +127,7 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("computing dashboard {}", dashboard.key))?;
             store.close().await;
-            print_dashboard(&out, args.format)?;
+            emit(&render_dashboard(&out, args.format)?)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -135,11 +137,12 @@ fn number_cell(f: &Figure) -> String {
     f.number.map(|n| n.to_string()).unwrap_or_default()
 }
 
-fn print_report(out: &ReportOutput, format: Format) -> anyhow::Result<()> {
+fn render_report(out: &ReportOutput, format: Format) -> anyhow::Result<String> {
+    let mut s = String::new();
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(out)?),
+        Format::Json => writeln!(s, "{}", serde_json::to_string_pretty(out)?)?,
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(std::io::stdout());
+            let mut w = csv::Writer::from_writer(Vec::new());
             let mut header = vec!["breakdown".to_owned(), "value".to_owned()];
             header.extend(out.metrics.iter().map(|f| f.name.clone()));
             w.write_record(&header)?;
@@ -153,25 +156,29 @@ fn print_report(out: &ReportOutput, format: Format) -> anyhow::Result<()> {
                     w.write_record(&row)?;
                 }
             }
-            w.flush()?;
+            s = String::from_utf8(w.into_inner()?)?;
         }
         Format::Table => {
-            println!("{} (contacts created since {})", out.name, out.period.from);
-            println!("filters: {}", out.filters.join(" AND "));
+            writeln!(
+                s,
+                "{} (contacts created since {})",
+                out.name, out.period.from
+            )?;
+            writeln!(s, "filters: {}", out.filters.join(" AND "))?;
             let mut t = Table::new();
             t.set_header(["metric", "value"]);
             for f in &out.metrics {
                 t.add_row([f.name.as_str(), f.display.as_str()]);
             }
-            println!("{t}");
+            writeln!(s, "{t}")?;
             for b in &out.breakdowns {
-                println!("\nby {}", b.property);
+                writeln!(s, "\nby {}", b.property)?;
                 let mut t = Table::new();
                 let mut header = vec![b.property.clone()];
                 header.extend(out.metrics.iter().map(|f| f.name.clone()));
                 t.set_header(header);
                 if b.groups.is_empty() {
-                    println!("no data");
+                    writeln!(s, "no data")?;
                     continue;
                 }
                 for g in &b.groups {
@@ -179,36 +186,47 @@ fn print_report(out: &ReportOutput, format: Format) -> anyhow::Result<()> {
                     row.extend(g.metrics.iter().map(|f| f.display.clone()));
                     t.add_row(row);
                 }
-                println!("{t}");
+                writeln!(s, "{t}")?;
             }
         }
     }
-    Ok(())
+    Ok(s)
 }
 
-fn print_dashboard(out: &DashboardOutput, format: Format) -> anyhow::Result<()> {
+fn render_dashboard(out: &DashboardOutput, format: Format) -> anyhow::Result<String> {
+    let mut s = String::new();
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(out)?),
+        Format::Json => writeln!(s, "{}", serde_json::to_string_pretty(out)?)?,
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(std::io::stdout());
+            let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(["widget", "value", "display"])?;
             for f in &out.widgets {
                 w.write_record([f.name.as_str(), &number_cell(f), &f.display])?;
             }
-            w.flush()?;
+            s = String::from_utf8(w.into_inner()?)?;
         }
         Format::Table => {
-            println!(
+            writeln!(
+                s,
                 "{} (outbound contacts created since {})",
                 out.name, out.period.from
-            );
+            )?;
             let mut t = Table::new();
             t.set_header(["widget", "value"]);
             for f in &out.widgets {
                 t.add_row([f.name.as_str(), f.display.as_str()]);
             }
-            println!("{t}");
+            writeln!(s, "{t}")?;
         }
     }
-    Ok(())
+    Ok(s)
+}
+
+/// Writes the output in one piece; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other.context("writing the report")?),
+    }
 }
