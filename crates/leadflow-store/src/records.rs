@@ -138,7 +138,7 @@ impl Store {
         let mut tx = self.pool.begin().await.ctx("begin")?;
         // One read for the whole page.
         let mut existing: BTreeMap<String, Stored> = BTreeMap::new();
-        for chunk in page.chunks(500) {
+        for chunk in page.chunks(100) {
             let placeholders: Vec<String> =
                 (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = format!(
@@ -221,8 +221,10 @@ impl Store {
             }
             writes.push(r);
         }
-        // One statement per 100 records.
-        for chunk in writes.chunks(100) {
+        // Statements of 20 records (420 parameters): sqlx's SQLite driver looks up each
+        // parameter by name, at a cost that grows with the square of their number, so a
+        // few mid-sized statements beat one large one.
+        for chunk in writes.chunks(20) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let base = i * 21;
@@ -299,7 +301,7 @@ impl Store {
             }
             q.execute(&mut *tx).await.ctx("write records")?;
         }
-        for chunk in events.chunks(300) {
+        for chunk in events.chunks(50) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let base = i * 9;
