@@ -8,7 +8,8 @@
 //! **Invariants.** Only this crate contains SQL. A sync page is upserted and its cursor
 //! advanced in one transaction, so replaying a page changes nothing. An older version of
 //! a record never overwrites a newer one (`updated_at` decides). Every change of a managed
-//! property is appended to the event log with its old and new value.
+//! property is appended to the event log with its old and new value; a backfill logs each
+//! record's creation, not its initial values.
 //!
 //! This crate knows rows and transactions; it knows nothing about HubSpot's API or the
 //! workflows that read the events.

@@ -125,6 +125,7 @@ impl Store {
     ) -> Result<UpsertOutcome> {
         let mut out = UpsertOutcome::default();
         let observed = now_ms();
+        let backfill = source.starts_with("backfill");
         let t = object_type.api_name();
         // The last version of each id in the page wins within the page.
         let mut page: Vec<&StoredRecord> = Vec::new();
@@ -188,9 +189,13 @@ impl Store {
                 None => {
                     out.inserted += 1;
                     events.push((&r.id, None, None, Some("created".to_owned()), r.updated_at));
-                    for (name, _) in MANAGED_COLUMNS {
-                        if let Some(v) = value(name) {
-                            events.push((&r.id, Some(name), None, Some(v), r.updated_at));
+                    // A backfill describes what already was: its records' creation is logged,
+                    // their initial values are in the record (and in no change).
+                    if !backfill {
+                        for (name, _) in MANAGED_COLUMNS {
+                            if let Some(v) = value(name) {
+                                events.push((&r.id, Some(name), None, Some(v), r.updated_at));
+                            }
                         }
                     }
                 }
