@@ -226,10 +226,10 @@ impl Store {
             }
             writes.push(r);
         }
-        // Statements of 20 records (420 parameters): sqlx's SQLite driver looks up each
+        // Statements of 10 records (210 parameters): sqlx's SQLite driver looks up each
         // parameter by name, at a cost that grows with the square of their number, so a
         // few mid-sized statements beat one large one.
-        for chunk in writes.chunks(20) {
+        for chunk in writes.chunks(10) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let base = i * 21;
@@ -306,7 +306,7 @@ impl Store {
             }
             q.execute(&mut *tx).await.ctx("write records")?;
         }
-        for chunk in events.chunks(50) {
+        for chunk in events.chunks(25) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let base = i * 9;
