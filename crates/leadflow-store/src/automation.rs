@@ -114,8 +114,9 @@ impl Store {
     }
 
     /// Up to `limit` live (not archived) contacts with ids after `after` (`""`: from the
-    /// first), in id order, with their properties. The next page starts after the last id
-    /// of this one, so a pass holds one page in memory.
+    /// first), in id order, with their properties parsed (only id and properties are read).
+    /// The next page starts after the last id of this one, so a pass holds one page in
+    /// memory.
     ///
     /// # Errors
     /// A query error, or a stored document that is not JSON.
@@ -125,27 +126,21 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> Result<Vec<StoredRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, properties, created_at, updated_at FROM records \
-             WHERE portal = $1 AND object_type = 'contacts' AND archived = 0 AND id > $2 ORDER BY id LIMIT $3",
-        )
-        .bind(portal)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("read contacts")?;
-        rows.iter()
+        // The same keyset page as the simulation's scan, with the properties parsed.
+        self.live_contacts_page(portal, after, limit)
+            .await?
+            .into_iter()
             .map(|r| {
-                let json: String = r.try_get(1).ctx("contact")?;
                 Ok(StoredRecord {
-                    id: r.try_get(0).ctx("contact")?,
-                    properties: serde_json::from_str(&json).map_err(|source| Error::Corrupt {
-                        what: "record properties",
-                        source,
+                    properties: serde_json::from_str(&r.properties).map_err(|source| {
+                        Error::Corrupt {
+                            what: "record properties",
+                            source,
+                        }
                     })?,
-                    created_at: r.try_get(2).ctx("contact")?,
-                    updated_at: r.try_get(3).ctx("contact")?,
+                    id: r.id,
+                    created_at: None,
+                    updated_at: 0,
                     archived: false,
                 })
             })
