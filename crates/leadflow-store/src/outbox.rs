@@ -339,20 +339,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .ctx("read events")?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(crate::Event {
-                    seq: r.try_get(0).ctx("event")?,
-                    object_type: r.try_get(1).ctx("event")?,
-                    object_id: r.try_get(2).ctx("event")?,
-                    source: r.try_get(3).ctx("event")?,
-                    occurred_at: r.try_get(4).ctx("event")?,
-                    property: r.try_get(5).ctx("event")?,
-                    old_value: r.try_get(6).ctx("event")?,
-                    new_value: r.try_get(7).ctx("event")?,
-                })
-            })
-            .collect()
+        rows.iter().map(crate::records::event_row).collect()
     }
 
     /// Live contacts whose managed `column` equals `value`, with the date column `since`

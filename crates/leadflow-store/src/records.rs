@@ -512,20 +512,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .ctx("read events")?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Event {
-                    seq: r.try_get(0).ctx("event")?,
-                    object_type: r.try_get(1).ctx("event")?,
-                    object_id: r.try_get(2).ctx("event")?,
-                    source: r.try_get(3).ctx("event")?,
-                    occurred_at: r.try_get(4).ctx("event")?,
-                    property: r.try_get(5).ctx("event")?,
-                    old_value: r.try_get(6).ctx("event")?,
-                    new_value: r.try_get(7).ctx("event")?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_row).collect()
     }
 
     /// Marks records gone from the portal (deleted, or merged into another record) unless
@@ -672,4 +659,19 @@ pub struct Gone {
     pub at: i64,
     /// The record it was merged into, if it was merged.
     pub merged_into: Option<String>,
+}
+
+/// An event row read as `seq, object_type, object_id, source, occurred_at, property,
+/// old_value, new_value`.
+pub(crate) fn event_row(r: &sqlx::any::AnyRow) -> Result<Event> {
+    Ok(Event {
+        seq: r.try_get(0).ctx("event")?,
+        object_type: r.try_get(1).ctx("event")?,
+        object_id: r.try_get(2).ctx("event")?,
+        source: r.try_get(3).ctx("event")?,
+        occurred_at: r.try_get(4).ctx("event")?,
+        property: r.try_get(5).ctx("event")?,
+        old_value: r.try_get(6).ctx("event")?,
+        new_value: r.try_get(7).ctx("event")?,
+    })
 }

@@ -60,19 +60,6 @@ pub struct RawRecord {
     pub properties: String,
 }
 
-fn event(r: &sqlx::any::AnyRow) -> Result<Event> {
-    Ok(Event {
-        seq: r.try_get(0).ctx("event")?,
-        object_type: r.try_get(1).ctx("event")?,
-        object_id: r.try_get(2).ctx("event")?,
-        source: r.try_get(3).ctx("event")?,
-        occurred_at: r.try_get(4).ctx("event")?,
-        property: r.try_get(5).ctx("event")?,
-        old_value: r.try_get(6).ctx("event")?,
-        new_value: r.try_get(7).ctx("event")?,
-    })
-}
-
 impl Store {
     /// Up to `limit` live (not archived) contacts with ids after `after` (`""`: from the
     /// first), in id order. The next page starts after the last id of this one.
@@ -128,7 +115,7 @@ impl Store {
             .bind(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(portal))
             .bind(since);
         let rows = q.fetch_all(&self.pool).await.ctx("read events")?;
-        rows.iter().map(event).collect()
+        rows.iter().map(crate::records::event_row).collect()
     }
 
     /// The ids in `range` of records of type `from` linked to at least one record of type

@@ -13,6 +13,57 @@ fn client(url: String) -> Client {
     Client::new(ClientConfig::new(url, Credentials::Token(Secret::new("t")))).unwrap()
 }
 
+/// A `leadflow serve` child process, killed when dropped.
+struct Serve {
+    child: std::process::Child,
+    /// Where it listens (`http://127.0.0.1:PORT`).
+    base: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `leadflow serve ARGS` with the sandbox's webhook secret and `env`, and waits for
+/// the line that says where it listens. Its stderr is read to the end so it never blocks.
+async fn serve(args: &[&str], env: &[(String, String)]) -> Serve {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_leadflow"));
+    cmd.arg("serve")
+        .args(["--bind", "127.0.0.1:0"])
+        .args(args)
+        .env("LEADFLOW_WEBHOOK_SECRET", "sandbox-client-secret")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let base = tokio::task::spawn_blocking(move || {
+        loop {
+            let line = rx.recv().expect("serve prints where it listens");
+            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                return url.to_owned();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    Serve { child, base }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_reconcile_heals_a_deletion_nobody_announced() {
     let sb = Sandbox::spawn(SandboxConfig::default()).await.unwrap();
@@ -79,53 +130,19 @@ async fn serve_applies_the_sandboxs_webhooks_to_the_store() {
     .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_leadflow"));
-    cmd.args([
-        "serve",
-        "--bind",
-        "127.0.0.1:0",
-        "--webhook-interval",
-        "50ms",
-        "--sync-interval",
-        "1h",
-        "--reconcile-interval",
-        "1h",
-    ])
-    .env("LEADFLOW_WEBHOOK_SECRET", "sandbox-client-secret")
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::piped());
-    for (k, v) in &env {
-        cmd.env(k, v);
-    }
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut child = cmd.spawn().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _child = Kill(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    let base = tokio::task::spawn_blocking(move || {
-        loop {
-            let line = rx.recv().expect("serve prints where it listens");
-            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-                return url.to_owned();
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let served = serve(
+        &[
+            "--webhook-interval",
+            "50ms",
+            "--sync-interval",
+            "1h",
+            "--reconcile-interval",
+            "1h",
+        ],
+        &env,
+    )
+    .await;
+    let base = served.base.clone();
 
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
@@ -298,57 +315,23 @@ async fn serve_runs_the_workflows_on_what_webhooks_bring() {
     let deals_before = sb.state().count("deals");
     let enrolled_before = sb.state().enrollments().len();
 
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_leadflow"));
-    cmd.args([
-        "serve",
-        "--bind",
-        "127.0.0.1:0",
-        "--config",
-        &project_s,
-        "--webhook-interval",
-        "50ms",
-        "--engine-interval",
-        "50ms",
-        "--sync-interval",
-        "1h",
-        "--reconcile-interval",
-        "1h",
-    ])
-    .env("LEADFLOW_WEBHOOK_SECRET", "sandbox-client-secret")
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::piped());
-    for (k, v) in &env {
-        cmd.env(k, v);
-    }
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut child = cmd.spawn().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _child = Kill(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    let base = tokio::task::spawn_blocking(move || {
-        loop {
-            let line = rx.recv().expect("serve prints where it listens");
-            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-                return url.to_owned();
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let served = serve(
+        &[
+            "--config",
+            &project_s,
+            "--webhook-interval",
+            "50ms",
+            "--engine-interval",
+            "50ms",
+            "--sync-interval",
+            "1h",
+            "--reconcile-interval",
+            "1h",
+        ],
+        &env,
+    )
+    .await;
+    let base = served.base.clone();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let app = format!("{}/webhooks/v3/54321", sb.url());
