@@ -65,6 +65,26 @@ pub enum SyncError {
     NoBackfill(ObjectType),
 }
 
+impl SyncError {
+    /// Maps a client error on `object_type`.
+    pub(crate) fn hubspot(
+        object_type: ObjectType,
+    ) -> impl Fn(leadflow_hubspot::Error) -> Self + Copy {
+        move |source| Self::HubSpot {
+            object_type,
+            source,
+        }
+    }
+
+    /// Maps a store error on `object_type`.
+    pub(crate) fn store(object_type: ObjectType) -> impl Fn(leadflow_store::Error) -> Self + Copy {
+        move |source| Self::Store {
+            object_type,
+            source,
+        }
+    }
+}
+
 /// How to sync.
 #[derive(Clone, Debug)]
 pub struct SyncOptions {
@@ -158,14 +178,8 @@ async fn list_into_store(
             "backfill.after"
         },
     );
-    let hs = |source| SyncError::HubSpot {
-        object_type: t,
-        source,
-    };
-    let st = |source| SyncError::Store {
-        object_type: t,
-        source,
-    };
+    let hs = SyncError::hubspot(t);
+    let st = SyncError::store(t);
     let mut after = if opts.restart {
         None
     } else {
@@ -247,10 +261,7 @@ pub async fn backfill(
     opts: &SyncOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<SyncReport, SyncError> {
-    let st = |source| SyncError::Store {
-        object_type: t,
-        source,
-    };
+    let st = SyncError::store(t);
     let started = jiff::Timestamp::now().as_millisecond();
     if opts.restart {
         for s in ["backfill.after", "backfill.archived.after"] {
@@ -296,14 +307,8 @@ pub async fn incremental(
     t: ObjectType,
     opts: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
-    let hs = |source| SyncError::HubSpot {
-        object_type: t,
-        source,
-    };
-    let st = |source| SyncError::Store {
-        object_type: t,
-        source,
-    };
+    let hs = SyncError::hubspot(t);
+    let st = SyncError::store(t);
     let cursor_stream = stream(t, "incremental");
     let since: i64 = store
         .cursor(&opts.portal, &cursor_stream)

@@ -45,20 +45,6 @@ impl ReconcileReport {
     }
 }
 
-fn hs(t: ObjectType) -> impl Fn(leadflow_hubspot::Error) -> SyncError {
-    move |source| SyncError::HubSpot {
-        object_type: t,
-        source,
-    }
-}
-
-fn st(t: ObjectType) -> impl Fn(leadflow_store::Error) -> SyncError {
-    move |source| SyncError::Store {
-        object_type: t,
-        source,
-    }
-}
-
 /// Compares the store with the portal for one object type and heals every difference.
 ///
 /// # Errors
@@ -74,7 +60,7 @@ pub async fn reconcile(
     let local: HashMap<String, (i64, bool)> = store
         .versions(portal, t)
         .await
-        .map_err(st(t))?
+        .map_err(SyncError::store(t))?
         .into_iter()
         .map(|(id, at, archived)| (id, (at, archived)))
         .collect();
@@ -87,7 +73,7 @@ pub async fn reconcile(
     let mut seen: HashMap<String, ()> = HashMap::with_capacity(local.len());
     let mut refetch: Vec<String> = Vec::new();
     let mut pages = std::pin::pin!(client.objects(t).list_pages(list));
-    while let Some(page) = pages.try_next().await.map_err(hs(t))? {
+    while let Some(page) = pages.try_next().await.map_err(SyncError::hubspot(t))? {
         for o in &page.results {
             report.portal_live += 1;
             let at = o.updated_at.map_or(0, |u| u.as_millisecond());
@@ -123,7 +109,7 @@ pub async fn reconcile(
             .objects(t)
             .batch_read(chunk, &with_merges, None)
             .await
-            .map_err(hs(t))?;
+            .map_err(SyncError::hubspot(t))?;
         let mut gone = Vec::new();
         let mut alive = Vec::new();
         let answered: BTreeMap<&str, &leadflow_hubspot::CrmObject> =
@@ -165,11 +151,11 @@ pub async fn reconcile(
         store
             .upsert_records(portal, t, &alive, "reconcile", None)
             .await
-            .map_err(st(t))?;
+            .map_err(SyncError::store(t))?;
         store
             .mark_gone(portal, t, &gone, "reconcile")
             .await
-            .map_err(st(t))?;
+            .map_err(SyncError::store(t))?;
     }
     Ok(report)
 }
@@ -190,12 +176,12 @@ async fn store_fresh(
         .batch_read(ids, properties, None)
         .await
         .and_then(leadflow_hubspot::BatchOutcome::require_all_chunks)
-        .map_err(hs(t))?;
+        .map_err(SyncError::hubspot(t))?;
     let records: Vec<_> = outcome.results.iter().map(to_stored).collect();
     store
         .upsert_records(portal, t, &records, "reconcile", None)
         .await
-        .map_err(st(t))?;
+        .map_err(SyncError::store(t))?;
     Ok(())
 }
 
@@ -223,10 +209,16 @@ pub async fn sweep_associations(
     to: ObjectType,
 ) -> Result<AssociationReport, SyncError> {
     let mut report = AssociationReport::default();
-    let ids = store.live_ids(portal, from).await.map_err(st(from))?;
+    let ids = store
+        .live_ids(portal, from)
+        .await
+        .map_err(SyncError::store(from))?;
     let api = client.associations(from, to);
     for chunk in ids.chunks(100) {
-        let outcome = api.batch_read(chunk).await.map_err(hs(from))?;
+        let outcome = api
+            .batch_read(chunk)
+            .await
+            .map_err(SyncError::hubspot(from))?;
         let mut links = Vec::new();
         for r in &outcome.results {
             let Some(f) = &r.from else { continue };
@@ -249,7 +241,7 @@ pub async fn sweep_associations(
         let (added, removed) = store
             .replace_associations(portal, from, to, chunk, &links)
             .await
-            .map_err(st(from))?;
+            .map_err(SyncError::store(from))?;
         report.records += chunk.len();
         report.added += added;
         report.removed += removed;

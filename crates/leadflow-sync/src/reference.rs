@@ -30,20 +30,6 @@ pub struct ReferenceReport {
     pub members_removed: usize,
 }
 
-fn hs(source: leadflow_hubspot::Error) -> SyncError {
-    SyncError::HubSpot {
-        object_type: ObjectType::Contacts,
-        source,
-    }
-}
-
-fn st(source: leadflow_store::Error) -> SyncError {
-    SyncError::Store {
-        object_type: ObjectType::Contacts,
-        source,
-    }
-}
-
 /// Reads the portal's owners, deal pipelines, sequences and lists into the store.
 ///
 /// # Errors
@@ -53,6 +39,9 @@ pub async fn sync_reference(
     store: &Store,
     portal: &str,
 ) -> Result<ReferenceReport, SyncError> {
+    // Reference data belongs to no object type; errors are reported under contacts.
+    let hs = SyncError::hubspot(ObjectType::Contacts);
+    let st = SyncError::store(ObjectType::Contacts);
     let mut report = ReferenceReport::default();
     let owners: Vec<OwnerRow> = client
         .owners()

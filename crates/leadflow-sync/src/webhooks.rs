@@ -150,16 +150,10 @@ pub async fn apply_webhook_events(
     properties: &BTreeMap<ObjectType, Vec<String>>,
     limit: i64,
 ) -> Result<WebhookApplyReport, SyncError> {
-    let st = |object_type| {
-        move |source| SyncError::Store {
-            object_type,
-            source,
-        }
-    };
     let events = store
         .pending_webhook_events(portal, limit)
         .await
-        .map_err(st(ObjectType::Contacts))?;
+        .map_err(SyncError::store(ObjectType::Contacts))?;
     let mut report = WebhookApplyReport {
         events: events.len(),
         ..WebhookApplyReport::default()
@@ -174,7 +168,7 @@ pub async fn apply_webhook_events(
         report.gone += store
             .mark_gone(portal, *t, gone, "webhook")
             .await
-            .map_err(st(*t))?;
+            .map_err(SyncError::store(*t))?;
     }
     for (t, ids) in &plan.refetch {
         let wanted: Vec<String> = ids.keys().cloned().collect();
@@ -193,7 +187,7 @@ pub async fn apply_webhook_events(
         store
             .upsert_records(portal, *t, &records, "webhook", None)
             .await
-            .map_err(st(*t))?;
+            .map_err(SyncError::store(*t))?;
         // Asked for, not found and not answered under another id (a merge): deleted since.
         let found: BTreeSet<&str> = outcome.results.iter().map(|o| o.id.as_str()).collect();
         let missing: Vec<Gone> = outcome
@@ -211,13 +205,13 @@ pub async fn apply_webhook_events(
         report.gone += store
             .mark_gone(portal, *t, &missing, "webhook")
             .await
-            .map_err(st(*t))?;
+            .map_err(SyncError::store(*t))?;
     }
     for (from, to, link, present, at) in &plan.links {
         if store
             .set_association(portal, (*from, *to), link, *present, *at, "webhook")
             .await
-            .map_err(st(*from))?
+            .map_err(SyncError::store(*from))?
         {
             report.links += 1;
         }
@@ -226,7 +220,7 @@ pub async fn apply_webhook_events(
     store
         .mark_webhook_events_processed(portal, &keys)
         .await
-        .map_err(st(ObjectType::Contacts))?;
+        .map_err(SyncError::store(ObjectType::Contacts))?;
     Ok(report)
 }
 
