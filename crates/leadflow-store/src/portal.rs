@@ -12,6 +12,7 @@ use leadflow_core::ObjectType;
 use sqlx::Row;
 
 use crate::error::{Context, Result};
+use crate::records::{LoggedEvent, append_event};
 use crate::store::Store;
 
 /// An owner: the value of `hubspot_owner_id`, and the user that sequences send as.
@@ -442,20 +443,20 @@ impl Store {
                 } else {
                     (Some(&list.name), None)
                 };
-                sqlx::query(
-                    "INSERT INTO events (portal, object_type, object_id, source, occurred_at, observed_at, property, old_value, new_value) \
-                     VALUES ($1, $2, $3, 'lists', $4, $4, $5, $6, $7)",
+                append_event(
+                    &mut tx,
+                    portal,
+                    &LoggedEvent {
+                        object_type: member_type.api_name(),
+                        object_id: id,
+                        source: "lists",
+                        occurred_at: now,
+                        property: Some(&property),
+                        old_value: old.map(String::as_str),
+                        new_value: new.map(String::as_str),
+                    },
                 )
-                .bind(portal)
-                .bind(member_type.api_name())
-                .bind(id)
-                .bind(now)
-                .bind(&property)
-                .bind(old)
-                .bind(new)
-                .execute(&mut *tx)
-                .await
-                .ctx("log membership")?;
+                .await?;
             }
         }
         tx.commit().await.ctx("commit")?;
@@ -745,21 +746,18 @@ async fn log_link(
     } else {
         (Some(&l.to_id), None)
     };
-    sqlx::query(
-        "INSERT INTO events (portal, object_type, object_id, source, occurred_at, observed_at, property, old_value, new_value) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    append_event(
+        conn,
+        portal,
+        &LoggedEvent {
+            object_type: from.api_name(),
+            object_id: &l.from_id,
+            source,
+            occurred_at: at,
+            property: Some(&property),
+            old_value: old.map(String::as_str),
+            new_value: new.map(String::as_str),
+        },
     )
-    .bind(portal)
-    .bind(from.api_name())
-    .bind(&l.from_id)
-    .bind(source)
-    .bind(at)
-    .bind(crate::records::now_ms())
-    .bind(property)
-    .bind(old)
-    .bind(new)
-    .execute(&mut *conn)
     .await
-    .ctx("log association")?;
-    Ok(())
 }

@@ -529,7 +529,6 @@ impl Store {
         source: &str,
     ) -> Result<usize> {
         let t = object_type.api_name();
-        let observed = now_ms();
         let mut tx = self.pool.begin().await.ctx("begin")?;
         let mut changed = 0;
         for g in gone {
@@ -553,20 +552,20 @@ impl Store {
                 Some(into) => format!("merged:{into}"),
                 None => "archived".to_owned(),
             };
-            sqlx::query(
-                "INSERT INTO events (portal, object_type, object_id, source, occurred_at, observed_at, property, old_value, new_value) \
-                 VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7)",
+            append_event(
+                &mut tx,
+                portal,
+                &LoggedEvent {
+                    object_type: t,
+                    object_id: &g.id,
+                    source,
+                    occurred_at: g.at,
+                    property: None,
+                    old_value: None,
+                    new_value: Some(&what),
+                },
             )
-            .bind(portal)
-            .bind(t)
-            .bind(&g.id)
-            .bind(source)
-            .bind(g.at)
-            .bind(observed)
-            .bind(what)
-            .execute(&mut *tx)
-            .await
-            .ctx("log gone")?;
+            .await?;
         }
         tx.commit().await.ctx("commit")?;
         Ok(changed)
@@ -674,4 +673,40 @@ pub(crate) fn event_row(r: &sqlx::any::AnyRow) -> Result<Event> {
         old_value: r.try_get(6).ctx("event")?,
         new_value: r.try_get(7).ctx("event")?,
     })
+}
+
+/// One event appended on its own (outside a page upsert, which appends in bulk).
+pub(crate) struct LoggedEvent<'a> {
+    pub(crate) object_type: &'a str,
+    pub(crate) object_id: &'a str,
+    pub(crate) source: &'a str,
+    pub(crate) occurred_at: i64,
+    pub(crate) property: Option<&'a str>,
+    pub(crate) old_value: Option<&'a str>,
+    pub(crate) new_value: Option<&'a str>,
+}
+
+/// Appends one event to the log, observed now.
+pub(crate) async fn append_event(
+    conn: &mut sqlx::AnyConnection,
+    portal: &str,
+    e: &LoggedEvent<'_>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO events (portal, object_type, object_id, source, occurred_at, observed_at, property, old_value, new_value) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(portal)
+    .bind(e.object_type)
+    .bind(e.object_id)
+    .bind(e.source)
+    .bind(e.occurred_at)
+    .bind(now_ms())
+    .bind(e.property)
+    .bind(e.old_value)
+    .bind(e.new_value)
+    .execute(&mut *conn)
+    .await
+    .ctx("append event")?;
+    Ok(())
 }
