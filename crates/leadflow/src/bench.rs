@@ -368,42 +368,25 @@ fn peak_rss_mib() -> Option<f64> {
 /// Backfill from a sandbox in a second process into SQLite, so the peak memory measured
 /// is the sync side's alone.
 async fn backfill(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
-        .args([
-            "sandbox",
-            "--empty",
-            "--port",
-            &port.to_string(),
-            "--burst",
-            &args.burst.to_string(),
-            "--window-ms",
-            &args.window_ms.to_string(),
-        ])
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting the sandbox process")?;
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (mut child, url) = spawn_self(
+        |port| {
+            [
+                "sandbox".to_owned(),
+                "--empty".to_owned(),
+                "--port".to_owned(),
+                port.to_string(),
+                "--burst".to_owned(),
+                args.burst.to_string(),
+                "--window-ms".to_owned(),
+                args.window_ms.to_string(),
+            ]
+            .to_vec()
+        },
+        &[],
+        "/__sandbox/health",
+    )
+    .await?;
     let http = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..100 {
-        if http
-            .get(format!("{url}/__sandbox/health"))
-            .send()
-            .await
-            .is_ok()
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    anyhow::ensure!(ready, "the sandbox process did not start");
     http.post(format!(
         "{url}/__sandbox/seed/contacts?n={}&seed=5",
         args.backfill_contacts
@@ -411,11 +394,12 @@ async fn backfill(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     .send()
     .await?
     .error_for_status()?;
-    let dir = std::env::temp_dir().join(format!("leadflow-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let store =
-        leadflow_store::Store::connect(&format!("sqlite://{}", dir.join("bench.db").display()))
-            .await?;
+    let dir = tempfile::tempdir()?;
+    let store = leadflow_store::Store::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("bench.db").display()
+    ))
+    .await?;
     let client = client_for(url, args)?;
     let opts = leadflow_sync::SyncOptions::new(
         "bench",
@@ -444,7 +428,6 @@ async fn backfill(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     let peak = peak_rss_mib();
     store.close().await;
     let _ = child.kill().await;
-    let _ = std::fs::remove_dir_all(&dir);
     let ceiling = f64::from(args.burst) / (args.window_ms as f64 / 1000.0) * 100.0;
     let rate = report.records as f64 / elapsed;
     if !args.json {
@@ -472,10 +455,10 @@ async fn backfill(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     )
 }
 
-/// Starts this binary with `args` on a free port and waits until `GET /health`-like `probe`
-/// answers.
+/// Starts this binary as a second process (`args` is given the free port it is to listen
+/// on) and waits until `GET probe` answers.
 async fn spawn_self(
-    args: &[&str],
+    args: impl FnOnce(u16) -> Vec<String>,
     env: &[(&str, &str)],
     probe: &str,
 ) -> anyhow::Result<(tokio::process::Child, String)> {
@@ -484,8 +467,7 @@ async fn spawn_self(
         .port();
     let exe = std::env::current_exe()?;
     let mut cmd = tokio::process::Command::new(exe);
-    cmd.args(args)
-        .env("LEADFLOW_BIND", format!("127.0.0.1:{port}"))
+    cmd.args(args(port))
         .stderr(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true);
@@ -515,18 +497,23 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 async fn webhooks(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     const SECRET: &str = "bench-webhook-secret";
-    let dir = std::env::temp_dir().join(format!("leadflow-bench-hooks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let db = format!("sqlite://{}", dir.join("hooks.db").display());
+    let dir = tempfile::tempdir()?;
+    let db = format!("sqlite://{}", dir.path().join("hooks.db").display());
     let (mut child, url) = spawn_self(
-        &[
-            "serve",
-            "--receive-only",
-            "--database-url",
-            &db,
-            "--portal",
-            "bench",
-        ],
+        |port| {
+            [
+                "serve",
+                "--receive-only",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                &db,
+                "--portal",
+                "bench",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        },
         &[("LEADFLOW_WEBHOOK_SECRET", SECRET)],
         "/health",
     )
@@ -588,7 +575,6 @@ async fn webhooks(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     let store = leadflow_store::Store::connect(&db).await?;
     let (stored, _) = store.pending_webhook_summary("bench").await?;
     store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
     let rate = stored as f64 / elapsed;
     let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
     if !args.json {
@@ -612,8 +598,8 @@ async fn webhooks(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     )
 }
 
-fn spec_project() -> anyhow::Result<(leadflow_config::Project, tempfile_dir::Dir)> {
-    let dir = tempfile_dir::Dir::new("project")?;
+fn spec_project() -> anyhow::Result<(leadflow_config::Project, tempfile::TempDir)> {
+    let dir = tempfile::tempdir()?;
     leadflow_config::init(dir.path(), false)?;
     let (project, diags) = leadflow_config::load(dir.path());
     anyhow::ensure!(
@@ -621,30 +607,6 @@ fn spec_project() -> anyhow::Result<(leadflow_config::Project, tempfile_dir::Dir
         "the spec's configuration has problems: {diags:?}"
     );
     Ok((project, dir))
-}
-
-/// A scratch directory removed on drop (benchmarks only).
-mod tempfile_dir {
-    pub(super) struct Dir(std::path::PathBuf);
-    impl Dir {
-        pub(super) fn new(what: &str) -> std::io::Result<Self> {
-            let p = std::env::temp_dir().join(format!(
-                "leadflow-bench-{what}-{}-{}",
-                std::process::id(),
-                fastrand::u64(..)
-            ));
-            std::fs::create_dir_all(&p)?;
-            Ok(Self(p))
-        }
-        pub(super) fn path(&self) -> &std::path::Path {
-            &self.0
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 }
 
 fn engine_eval(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
@@ -756,7 +718,7 @@ async fn workflow_calls(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
         false,
     );
     leadflow_plan::apply(&client, &planned, leadflow_plan::ApplyOptions::default()).await?;
-    let store_dir = tempfile_dir::Dir::new("workflow")?;
+    let store_dir = tempfile::tempdir()?;
     let store = leadflow_store::Store::connect(&format!(
         "sqlite://{}",
         store_dir.path().join("bench.db").display()
@@ -929,7 +891,7 @@ fn bench_contact(
 async fn simulate(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     use leadflow_store::{Link, NewEnrollment, Store};
     let (project, _dir) = spec_project()?;
-    let store_dir = tempfile_dir::Dir::new("simulate")?;
+    let store_dir = tempfile::tempdir()?;
     let store = Store::connect(&format!(
         "sqlite://{}",
         store_dir.path().join("bench.db").display()
