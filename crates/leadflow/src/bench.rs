@@ -783,6 +783,8 @@ async fn workflow_calls(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     let map =
         leadflow_engine::PortalMap::load(&store, portal, &project.settings, &project.workflows)
             .await?;
+    let deals_before = sb.state().count("deals");
+    let enrolled_before = sb.state().enrollments().len();
     sb.state().reset_stats();
     let start = Instant::now();
     let report = leadflow_engine::run_once(
@@ -796,8 +798,9 @@ async fn workflow_calls(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     .await?;
     let elapsed = start.elapsed().as_secs_f64();
     let calls = sb.state().stats().requests as usize;
-    let deals = fits.iter().filter(|f| **f >= 7).count();
-    let enrolls = fits.iter().filter(|f| **f >= 5).count();
+    // What the run made, read from the portal.
+    let deals = sb.state().count("deals") - deals_before;
+    let enrolls = sb.state().enrollments().len() - enrolled_before;
     let n = args.tagged;
     // Fewest possible: contact writes 100 per call, deal upserts and their links 100 per
     // call, enrollments one call each (HubSpot has no batch enrollment).
