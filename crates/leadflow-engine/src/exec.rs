@@ -304,19 +304,14 @@ impl<'a> Executor<'a> {
         Ok(report)
     }
 
-    async fn contact(&self, id: &str) -> Result<BTreeMap<String, String>, EngineError> {
+    /// The stored contact's owner.
+    async fn owner_of(&self, contact_id: &str) -> Result<Option<String>, EngineError> {
         Ok(self
             .store
-            .record(self.portal, ObjectType::Contacts, id)
+            .record(self.portal, ObjectType::Contacts, contact_id)
             .await
             .map_err(st)?
-            .map(|r| {
-                r.properties
-                    .into_iter()
-                    .filter_map(|(k, v)| Some((k, v?)))
-                    .collect()
-            })
-            .unwrap_or_default())
+            .and_then(|r| r.get("hubspot_owner_id").map(str::to_owned)))
     }
 
     /// Contact writes, one update per contact (a later intent's values win).
@@ -413,14 +408,14 @@ impl<'a> Executor<'a> {
                 ))));
                 continue;
             };
-            let contact = self.contact(&i.contact_id).await?;
+            let owner = self.owner_of(&i.contact_id).await?;
             let mut props = PropertyValues::from([
                 ("dealname".to_owned(), name),
                 ("amount".to_owned(), amount),
                 ("pipeline".to_owned(), self.map.pipeline_id.clone()),
                 ("dealstage".to_owned(), stage_id.clone()),
             ]);
-            if let Some(owner) = contact.get("hubspot_owner_id") {
+            if let Some(owner) = &owner {
                 props.insert("hubspot_owner_id".into(), owner.clone());
             }
             inputs.push((key_hash(&i.key), props));
@@ -621,7 +616,7 @@ impl<'a> Executor<'a> {
                 .to_zoned(jiff::tz::TimeZone::UTC)
                 .map(|z| z.timestamp().as_millisecond())
                 .unwrap_or(0);
-            let contact = self.contact(&i.contact_id).await?;
+            let owner = self.owner_of(&i.contact_id).await?;
             let mut props = PropertyValues::from([
                 ("hs_task_subject".to_owned(), subject),
                 (
@@ -631,7 +626,7 @@ impl<'a> Executor<'a> {
                 ("hs_timestamp".to_owned(), due_ms.to_string()),
                 ("hs_task_status".to_owned(), "NOT_STARTED".to_owned()),
             ]);
-            if let Some(owner) = contact.get("hubspot_owner_id") {
+            if let Some(owner) = &owner {
                 props.insert("hubspot_owner_id".into(), owner.clone());
             }
             inputs.push(ObjectInput {
@@ -740,11 +735,8 @@ impl<'a> Executor<'a> {
                     }
                 }
             }
-            let contact = self.contact(&i.contact_id).await?;
-            let Some((sender_email, user_id)) = self
-                .map
-                .sender(contact.get("hubspot_owner_id").map(String::as_str))
-            else {
+            let owner = self.owner_of(&i.contact_id).await?;
+            let Some((sender_email, user_id)) = self.map.sender(owner.as_deref()) else {
                 out.push(Outcome::Dead(
                     "no sender: no owner with a HubSpot user and an email (set sequences.sender in leadflow.yaml)".into(),
                 ));
@@ -818,24 +810,7 @@ impl<'a> Executor<'a> {
             .and_then(leadflow_hubspot::BatchOutcome::require_all_chunks)
         {
             Ok(o) => o.results,
-            Err(e) => {
-                let o = from_error(&e);
-                let (retry, why) = match &o {
-                    Outcome::Retry(w) => (true, w.clone()),
-                    Outcome::Dead(w) | Outcome::Skip(w) => (false, w.clone()),
-                    Outcome::Done(_) => (false, String::new()),
-                };
-                return Ok(batch
-                    .iter()
-                    .map(|_| {
-                        if retry {
-                            Outcome::Retry(why.clone())
-                        } else {
-                            Outcome::Dead(why.clone())
-                        }
-                    })
-                    .collect());
-            }
+            Err(e) => return Ok(batch.iter().map(|_| from_error(&e)).collect()),
         };
         let held: BTreeMap<&str, &leadflow_hubspot::CrmObject> =
             current.iter().map(|d| (d.id.as_str(), d)).collect();

@@ -347,22 +347,24 @@ impl Engine {
     }
 
     async fn subject_of(&self, store: &Store, id: &str) -> Result<Option<Subject>, EngineError> {
-        let Some(r) = store
+        match store
             .record(&self.portal, ObjectType::Contacts, id)
             .await
             .map_err(st)?
-        else {
-            return Ok(None);
-        };
-        if r.archived {
-            return Ok(None);
+        {
+            Some(r) if !r.archived => Ok(Some(self.subject_from(store, &r).await?)),
+            _ => Ok(None),
         }
+    }
+
+    /// A stored live contact as the evaluator sees it (with whether it has a deal).
+    async fn subject_from(&self, store: &Store, r: &StoredRecord) -> Result<Subject, EngineError> {
         let has_deal = !store
-            .associated(&self.portal, ObjectType::Contacts, id, ObjectType::Deals)
+            .associated(&self.portal, ObjectType::Contacts, &r.id, ObjectType::Deals)
             .await
             .map_err(st)?
             .is_empty();
-        Ok(Some(subject(&r, has_deal)))
+        Ok(subject(r, has_deal))
     }
 
     /// Evaluates up to `limit` events after the engine's cursor and records what they start.
@@ -479,9 +481,8 @@ impl Engine {
                 .map_err(st)?;
             for r in candidates {
                 report.events += 1;
-                let Some(s) = self.subject_of(store, &r.id).await? else {
-                    continue;
-                };
+                // The candidates are live records already: no second read.
+                let s = self.subject_from(store, &r).await?;
                 for run in self
                     .evaluator
                     .evaluate(&Signal::Tick, &s, today)
