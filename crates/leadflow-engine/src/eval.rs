@@ -142,6 +142,10 @@ pub struct Step {
     pub intended: Option<Intended>,
     /// Why it is skipped.
     pub skipped: Option<String>,
+    /// A skipped step that is a failure (a data-sync check that did not pass), recorded as
+    /// dead rather than skipped.
+    #[serde(default)]
+    pub failed: bool,
 }
 
 /// A workflow run started by a signal.
@@ -523,6 +527,7 @@ impl Evaluator {
                 action: a.kind.name().to_owned(),
                 intended: None,
                 skipped: Some(reason),
+                failed: false,
             };
             if let Some(c) = &a.condition {
                 match self.holds(&c.jinja, &ctx) {
@@ -634,6 +639,7 @@ impl Evaluator {
                     action: a.kind.name().to_owned(),
                     intended: Some(i),
                     skipped: None,
+                    failed: false,
                 },
                 Err(e) => skip(e),
             });
@@ -650,6 +656,7 @@ impl Evaluator {
                     action: "write".to_owned(),
                     intended: Some(Intended::Write { properties: writes }),
                     skipped: None,
+                    failed: false,
                 },
             );
         }

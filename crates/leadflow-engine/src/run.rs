@@ -130,10 +130,12 @@ impl Engine {
         let flows = &self.project.sync;
         let schema = &self.project.properties;
         let mut runs = Vec::new();
-        let step = |index, action: &str, intended, skipped| Step {
+        let step = |index, action: &str, intended, skipped: Option<String>| Step {
             index,
             action: action.to_owned(),
             intended,
+            // Every skipped step of a flow is a check that did not pass.
+            failed: skipped.is_some(),
             skipped,
         };
         match signal {
@@ -259,12 +261,7 @@ impl Engine {
                         key,
                         action: crate::eval::outbox_action(&s.action).to_owned(),
                         payload: "{}".to_owned(),
-                        state: if s.action.starts_with("validate") {
-                            "dead"
-                        } else {
-                            "skipped"
-                        }
-                        .to_owned(),
+                        state: if s.failed { "dead" } else { "skipped" }.to_owned(),
                         note: s.skipped.clone(),
                     },
                 }
@@ -329,6 +326,7 @@ impl Engine {
                 action: "set_deal_properties".to_owned(),
                 intended: Some(Intended::DealWrite { properties }),
                 skipped: None,
+                failed: false,
             });
         }
         if contacts.is_empty() {
@@ -337,6 +335,7 @@ impl Engine {
                 action: "link_to_contact".to_owned(),
                 intended: None,
                 skipped: Some("no contact is linked to the deal, and nothing names one".to_owned()),
+                failed: false,
             });
         }
         Ok((!steps.is_empty()).then(|| Run {
