@@ -60,10 +60,6 @@ impl std::error::Error for ValueError {}
 
 /// A number as people write it: whole numbers without a decimal point.
 pub fn fmt_number(n: f64) -> String {
-    fmt_bound(n)
-}
-
-fn fmt_bound(n: f64) -> String {
     if n.fract() == 0.0 {
         format!("{}", n as i64)
     } else {
@@ -109,18 +105,18 @@ impl PropertySpec {
             } if lo.fract() == 0.0 && hi.fract() == 0.0 => {
                 format!(
                     "allowed: a whole number from {} to {}",
-                    fmt_bound(*lo),
-                    fmt_bound(*hi)
+                    fmt_number(*lo),
+                    fmt_number(*hi)
                 )
             }
             PropertyKind::Number { min, max } => match (min, max) {
                 (Some(lo), Some(hi)) => format!(
                     "allowed: a number from {} to {}",
-                    fmt_bound(*lo),
-                    fmt_bound(*hi)
+                    fmt_number(*lo),
+                    fmt_number(*hi)
                 ),
-                (Some(lo), None) => format!("allowed: a number of at least {}", fmt_bound(*lo)),
-                (None, Some(hi)) => format!("allowed: a number of at most {}", fmt_bound(*hi)),
+                (Some(lo), None) => format!("allowed: a number of at least {}", fmt_number(*lo)),
+                (None, Some(hi)) => format!("allowed: a number of at most {}", fmt_number(*hi)),
                 (None, None) => {
                     "allowed: a number (digits, at most one '.', no thousands separators)"
                         .to_owned()

@@ -74,7 +74,7 @@ pub struct ActionHistory {
 }
 
 /// Unix milliseconds as RFC 3339, to the second.
-fn instant(ms: i64) -> String {
+pub fn instant(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .and_then(|t| t.round(jiff::Unit::Second))
         .map_or_else(|_| ms.to_string(), |t| t.to_string())
@@ -92,7 +92,8 @@ fn key_parts(i: &Intent) -> Option<(String, Option<usize>)> {
     Some((parts.next()?.to_owned(), step))
 }
 
-fn workflow_name(key: &str, workflows: &[Workflow]) -> String {
+/// A workflow's name from its key; the built-in data-sync flows by their flow name.
+pub fn workflow_name(key: &str, workflows: &[Workflow]) -> String {
     if let Some(w) = workflows.iter().find(|w| w.key == key) {
         return w.name.clone();
     }

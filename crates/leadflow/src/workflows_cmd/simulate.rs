@@ -278,16 +278,7 @@ pub(crate) fn workflow_key(engine: &Engine, given: &str) -> Result<String, Strin
 }
 
 fn display_name(engine: &Engine, key: &str) -> String {
-    engine
-        .evaluator()
-        .workflows()
-        .iter()
-        .find(|w| w.key == key)
-        .map(|w| w.name.clone())
-        .unwrap_or_else(|| match key.strip_prefix("data_sync.") {
-            Some(flow) => format!("Data sync: {}", flow.replace('_', " ")),
-            None => key.to_owned(),
-        })
+    leadflow_engine::history::workflow_name(key, engine.evaluator().workflows())
 }
 
 /// Replays the events after `since_ms` and checks the time-based triggers on `today`:
@@ -415,9 +406,7 @@ pub(crate) async fn simulate(
     };
     workflows.sort_by_key(|w| (order(&w.workflow), w.workflow.clone()));
     Ok(Simulation {
-        since: jiff::Timestamp::from_millisecond(since_ms)
-            .and_then(|t| t.round(jiff::Unit::Second))
-            .map_or_else(|_| since_ms.to_string(), |t| t.to_string()),
+        since: leadflow_engine::history::instant(since_ms),
         today: today.to_string(),
         events,
         time_based_candidates: candidates,
