@@ -53,10 +53,7 @@ async fn run_now(args: RunArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .context("running the scheduled automations")?;
-    let zone = &project.schedules.time_zone;
-    let tz = jiff::tz::TimeZone::get(zone).with_context(|| {
-        format!("time_zone {zone:?} in schedules.yaml is not an IANA time zone")
-    })?;
+    let tz = crate::config_cmd::schedule_zone(&project)?;
     let local = |t: jiff::Timestamp| t.to_zoned(tz.clone()).strftime("%F %R").to_string();
     let mut table = Table::new();
     table.set_header(["schedule", "cron", "status", "next run"]);
@@ -92,7 +89,11 @@ async fn run_now(args: RunArgs) -> anyhow::Result<ExitCode> {
             r.next.map(local).unwrap_or_default(),
         ]);
     }
-    println!("schedules in {zone}, now {}", local(now));
+    println!(
+        "schedules in {}, now {}",
+        project.schedules.time_zone,
+        local(now)
+    );
     println!("{table}");
     if let Some((date, s)) = scoring {
         println!(

@@ -125,3 +125,22 @@ pub(crate) fn load_valid(dir: &Path) -> anyhow::Result<Project> {
     }
     Ok(project)
 }
+
+/// The project's time zone (`portal.time_zone` in leadflow.yaml): workflows' dates, reports'
+/// periods.
+pub(crate) fn project_zone(project: &Project) -> anyhow::Result<jiff::tz::TimeZone> {
+    zone(
+        &project.settings.time_zone,
+        "portal.time_zone in leadflow.yaml",
+    )
+}
+
+/// The schedules' time zone (`time_zone` in schedules.yaml).
+pub(crate) fn schedule_zone(project: &Project) -> anyhow::Result<jiff::tz::TimeZone> {
+    zone(&project.schedules.time_zone, "time_zone in schedules.yaml")
+}
+
+fn zone(name: &str, what: &str) -> anyhow::Result<jiff::tz::TimeZone> {
+    jiff::tz::TimeZone::get(name)
+        .map_err(|e| anyhow::anyhow!("{what} is {name:?}, which is not an IANA time zone ({e})"))
+}

@@ -88,12 +88,7 @@ fn find<'p>(project: &'p Project, name: &str) -> anyhow::Result<Target<'p>> {
 
 pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let project = crate::config_cmd::load_valid(&args.config.dir)?;
-    let tz = jiff::tz::TimeZone::get(&project.settings.time_zone).with_context(|| {
-        format!(
-            "portal.time_zone {:?} in leadflow.yaml is not an IANA time zone",
-            project.settings.time_zone
-        )
-    })?;
+    let tz = crate::config_cmd::project_zone(&project)?;
     let target = find(&project, &args.name)?;
     let since = args.since.as_deref().map(Since::parse).transpose()?;
     let now = jiff::Timestamp::now();

@@ -44,10 +44,7 @@ async fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let today = match args.today {
         Some(d) => d,
         None => {
-            let zone = &project.schedules.time_zone;
-            let tz = jiff::tz::TimeZone::get(zone).with_context(|| {
-                format!("time_zone {zone:?} in schedules.yaml is not an IANA time zone")
-            })?;
+            let tz = crate::config_cmd::schedule_zone(&project)?;
             jiff::Timestamp::now().to_zoned(tz).date()
         }
     };

@@ -122,8 +122,7 @@ async fn start_workflows(
             diags.len()
         );
     }
-    let tz = jiff::tz::TimeZone::get(&project.settings.time_zone)
-        .with_context(|| format!("time zone {:?}", project.settings.time_zone))?;
+    let tz = crate::config_cmd::project_zone(&project)?;
     let map =
         leadflow_engine::PortalMap::load(store, portal, &project.settings, &project.workflows)
             .await?;

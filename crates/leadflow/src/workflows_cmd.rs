@@ -114,18 +114,9 @@ pub(crate) async fn run(command: WorkflowsCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn time_zone(project: &leadflow_config::Project) -> anyhow::Result<jiff::tz::TimeZone> {
-    jiff::tz::TimeZone::get(&project.settings.time_zone).with_context(|| {
-        format!(
-            "portal.time_zone {:?} in leadflow.yaml is not an IANA time zone",
-            project.settings.time_zone
-        )
-    })
-}
-
 async fn run_engine(args: RunArgs) -> anyhow::Result<ExitCode> {
     let project = load_valid(&args.config.dir)?;
-    let tz = time_zone(&project)?;
+    let tz = crate::config_cmd::project_zone(&project)?;
     let store = args.store.open().await?;
     let portal = &args.store.portal;
     let map = match PortalMap::load(&store, portal, &project.settings, &project.workflows).await {
@@ -248,7 +239,7 @@ fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
 
 async fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let project = load_valid(&args.config.dir)?;
-    let tz = time_zone(&project)?;
+    let tz = crate::config_cmd::project_zone(&project)?;
     let store = args.store.open().await?;
     let engine = Engine::new(project, args.store.portal.clone())?;
     let only = match args.workflow.as_deref() {
