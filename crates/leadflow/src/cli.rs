@@ -113,12 +113,12 @@ pub(crate) struct PortalArgs {
     /// OAuth: the refresh token from the app's install.
     #[arg(long, env = "LEADFLOW_HUBSPOT_REFRESH_TOKEN", hide_env_values = true)]
     pub(crate) oauth_refresh_token: Option<String>,
-    /// The account's tier, which fixes the rate budgets: free, starter, professional, enterprise, with +addon or +2addons for the API Limit Increase add-on.
-    #[arg(long, env = "LEADFLOW_HUBSPOT_TIER", default_value = "professional")]
-    pub(crate) tier: String,
-    /// The account's time zone (IANA), in which the daily budget resets.
-    #[arg(long, env = "LEADFLOW_HUBSPOT_TIME_ZONE", default_value = "UTC")]
-    pub(crate) time_zone: String,
+    /// The account's tier, which fixes the rate budgets: free, starter, professional, enterprise, with +addon or +2addons for the API Limit Increase add-on. Default: portal.tier in leadflow.yaml where a project is read, else professional.
+    #[arg(long, env = "LEADFLOW_HUBSPOT_TIER")]
+    pub(crate) tier: Option<String>,
+    /// The account's time zone (IANA), in which the daily budget resets. Default: portal.time_zone in leadflow.yaml where a project is read, else UTC.
+    #[arg(long, env = "LEADFLOW_HUBSPOT_TIME_ZONE")]
+    pub(crate) time_zone: Option<String>,
 }
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

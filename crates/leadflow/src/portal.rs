@@ -12,20 +12,9 @@ use leadflow_hubspot::{Client, ClientConfig, Credentials, OAuthCredentials, Rate
 
 use crate::cli::PortalArgs;
 
-/// Builds the client the flags describe.
+/// Builds the client the flags describe (professional tier and UTC unless they say).
 pub(crate) fn client(args: &PortalArgs) -> anyhow::Result<Client> {
-    let credentials = credentials(args)?;
-    let tier: Tier = args.tier.parse().map_err(anyhow::Error::msg)?;
-    let mut limits = RateLimits::for_tier(tier);
-    limits.daily_reset_zone = jiff::tz::TimeZone::get(&args.time_zone).with_context(|| {
-        format!(
-            "--time-zone {:?} is not an IANA time zone such as Europe/Berlin",
-            args.time_zone
-        )
-    })?;
-    let mut config = ClientConfig::new(args.hubspot_url.clone(), credentials);
-    config.limits = limits;
-    Ok(Client::new(config)?)
+    build(args, "professional", "UTC")
 }
 
 /// Builds the client for a project: `portal.tier` and `portal.time_zone` of `leadflow.yaml`
@@ -35,43 +24,36 @@ pub(crate) fn client_for(
     args: &PortalArgs,
     settings: &leadflow_config::settings::Settings,
 ) -> anyhow::Result<Client> {
-    let mut args = args.clone();
     let from = |given: bool, flag: &'static str| if given { flag } else { "leadflow.yaml" };
-    let tier_given = given("tier");
-    let zone_given = given("time_zone");
-    if !tier_given {
-        args.tier = settings.tier.clone();
-    }
-    if !zone_given {
-        args.time_zone = settings.time_zone.clone();
-    }
     tracing::info!(
         "portal tier {} ({}), daily budget resets in {} ({})",
-        args.tier,
-        from(tier_given, "--tier or LEADFLOW_HUBSPOT_TIER"),
-        args.time_zone,
-        from(zone_given, "--time-zone or LEADFLOW_HUBSPOT_TIME_ZONE")
+        args.tier.as_deref().unwrap_or(&settings.tier),
+        from(args.tier.is_some(), "--tier or LEADFLOW_HUBSPOT_TIER"),
+        args.time_zone.as_deref().unwrap_or(&settings.time_zone),
+        from(
+            args.time_zone.is_some(),
+            "--time-zone or LEADFLOW_HUBSPOT_TIME_ZONE"
+        )
     );
-    client(&args)
+    build(args, &settings.tier, &settings.time_zone)
 }
 
-/// Whether this process's command line or environment gave the argument `id`, rather
-/// than clap filling in its default (clap's own reading of the arguments).
-fn given(id: &str) -> bool {
-    use clap::CommandFactory;
-    use clap::parser::ValueSource;
-    let Ok(matches) = crate::cli::Cli::command().try_get_matches_from(std::env::args_os()) else {
-        return true;
-    };
-    let mut m = &matches;
-    while let Some((_, sub)) = m.subcommand() {
-        m = sub;
-    }
-    m.ids().any(|i| i.as_str() == id)
-        && matches!(
-            m.value_source(id),
-            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
-        )
+fn build(args: &PortalArgs, tier: &str, time_zone: &str) -> anyhow::Result<Client> {
+    let credentials = credentials(args)?;
+    let tier: Tier = args
+        .tier
+        .as_deref()
+        .unwrap_or(tier)
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    let time_zone = args.time_zone.as_deref().unwrap_or(time_zone);
+    let mut limits = RateLimits::for_tier(tier);
+    limits.daily_reset_zone = jiff::tz::TimeZone::get(time_zone).with_context(|| {
+        format!("time zone {time_zone:?} is not an IANA time zone such as Europe/Berlin")
+    })?;
+    let mut config = ClientConfig::new(args.hubspot_url.clone(), credentials);
+    config.limits = limits;
+    Ok(Client::new(config)?)
 }
 
 fn credentials(args: &PortalArgs) -> anyhow::Result<Credentials> {

@@ -14,7 +14,7 @@ use crate::config_cmd::load_valid;
 use crate::portal;
 
 /// Where the tier and time zone come from, for `--help`.
-const PORTAL_SETTINGS: &str = "The tier and time zone come from --tier and --time-zone, else LEADFLOW_HUBSPOT_TIER and LEADFLOW_HUBSPOT_TIME_ZONE, else portal.tier and portal.time_zone in leadflow.yaml, else the defaults shown.";
+const PORTAL_SETTINGS: &str = "The tier and time zone come from --tier and --time-zone, else LEADFLOW_HUBSPOT_TIER and LEADFLOW_HUBSPOT_TIME_ZONE, else portal.tier and portal.time_zone in leadflow.yaml, else professional and UTC.";
 
 /// `leadflow properties …`.
 #[derive(Debug, Subcommand)]
