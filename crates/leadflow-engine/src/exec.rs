@@ -208,16 +208,25 @@ pub struct Executor<'a> {
     store: &'a Store,
     portal: &'a str,
     map: &'a PortalMap,
+    /// The pass's clock (unix ms): due times, leases and the times recorded.
+    now: i64,
 }
 
 impl<'a> Executor<'a> {
     /// An executor.
-    pub fn new(client: &'a Client, store: &'a Store, portal: &'a str, map: &'a PortalMap) -> Self {
+    pub fn new(
+        client: &'a Client,
+        store: &'a Store,
+        portal: &'a str,
+        map: &'a PortalMap,
+        now: i64,
+    ) -> Self {
         Self {
             client,
             store,
             portal,
             map,
+            now,
         }
     }
 
@@ -268,7 +277,8 @@ impl<'a> Executor<'a> {
     ///
     /// # Errors
     /// A store error (HubSpot's failures settle intents instead).
-    pub async fn run(&self, now: i64) -> Result<ExecReport, EngineError> {
+    pub async fn run(&self) -> Result<ExecReport, EngineError> {
+        let now = self.now;
         let mut report = ExecReport::default();
         for action in [
             "write",
@@ -500,7 +510,7 @@ impl<'a> Executor<'a> {
                     (ObjectType::Contacts, ObjectType::Deals),
                     &link,
                     true,
-                    jiff::Timestamp::now().as_millisecond(),
+                    self.now,
                     "engine",
                 )
                 .await
@@ -775,7 +785,7 @@ impl<'a> Executor<'a> {
                 &i.contact_id,
                 sequence_id,
                 enrollment,
-                jiff::Timestamp::now().as_millisecond(),
+                self.now,
                 "engine",
             )
             .await

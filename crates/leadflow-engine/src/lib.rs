@@ -91,10 +91,7 @@ pub async fn pass(
     loop {
         let r = engine.ingest(store, today, ms, 1000).await?;
         let events = r.events;
-        report.ingested.events += r.events;
-        report.ingested.enrolled += r.enrolled;
-        report.ingested.already += r.already;
-        report.ingested.intents += r.intents;
+        report.ingested += r;
         if events == 0 {
             break;
         }
@@ -102,8 +99,8 @@ pub async fn pass(
     if tick {
         report.ticked = engine.tick(store, today, ms).await?;
     }
-    report.executed = Executor::new(client, store, engine.portal(), map)
-        .run(ms)
+    report.executed = Executor::new(client, store, engine.portal(), map, ms)
+        .run()
         .await?;
     Ok(report)
 }

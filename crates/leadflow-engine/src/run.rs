@@ -45,6 +45,28 @@ pub struct IngestReport {
     pub intents: usize,
 }
 
+impl IngestReport {
+    /// Counts what recording one run did: its intents, or nothing when it was recorded before.
+    fn count(&mut self, recorded: Option<usize>) {
+        match recorded {
+            Some(n) => {
+                self.enrolled += 1;
+                self.intents += n;
+            }
+            None => self.already += 1,
+        }
+    }
+}
+
+impl std::ops::AddAssign for IngestReport {
+    fn add_assign(&mut self, o: Self) {
+        self.events += o.events;
+        self.enrolled += o.enrolled;
+        self.already += o.already;
+        self.intents += o.intents;
+    }
+}
+
 /// An intent's idempotency hash: also the value of the deal key property and the marker
 /// in a task's body.
 pub fn key_hash(key: &str) -> String {
@@ -404,16 +426,10 @@ impl Engine {
             if e.object_type == ObjectType::Deals.api_name() {
                 if let Some(Signal::Created) = signal_of(e) {
                     if let Some(run) = self.deal_created(store, &e.object_id).await? {
-                        match self
-                            .record(store, &e.object_id, &run, Some(e.seq), now)
-                            .await?
-                        {
-                            Some(n) => {
-                                report.enrolled += 1;
-                                report.intents += n;
-                            }
-                            None => report.already += 1,
-                        }
+                        report.count(
+                            self.record(store, &e.object_id, &run, Some(e.seq), now)
+                                .await?,
+                        );
                     }
                 }
                 continue;
@@ -430,16 +446,10 @@ impl Engine {
                 continue;
             };
             for run in self.plan(&signal, subject, today) {
-                match self
-                    .record(store, &e.object_id, &run, Some(e.seq), now)
-                    .await?
-                {
-                    Some(n) => {
-                        report.enrolled += 1;
-                        report.intents += n;
-                    }
-                    None => report.already += 1,
-                }
+                report.count(
+                    self.record(store, &e.object_id, &run, Some(e.seq), now)
+                        .await?,
+                );
             }
         }
         store
@@ -488,13 +498,7 @@ impl Engine {
                     .into_iter()
                     .filter(|run| run.workflow == w.key)
                 {
-                    match self.record(store, &r.id, &run, None, now).await? {
-                        Some(n) => {
-                            report.enrolled += 1;
-                            report.intents += n;
-                        }
-                        None => report.already += 1,
-                    }
+                    report.count(self.record(store, &r.id, &run, None, now).await?);
                 }
             }
         }
