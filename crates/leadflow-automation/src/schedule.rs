@@ -15,13 +15,9 @@ use crate::Error;
 /// Missed slots are counted up to this many (a report figure, not a limit on catching up).
 const MISSED_COUNT_CAP: u32 = 10_000;
 
-/// A schedule ready to compute slots: its key, cron expression and time zone.
+/// A schedule ready to compute slots: its cron expression and time zone.
 #[derive(Clone, Debug)]
 pub struct CronSchedule {
-    /// The schedule's key (`daily_cleanup`).
-    pub key: String,
-    /// The expression as written.
-    pub expression: String,
     cron: croner::Cron,
     tz: TimeZone,
 }
@@ -40,8 +36,6 @@ impl CronSchedule {
             message: e.to_string(),
         })?;
         Ok(Self {
-            key: key.to_owned(),
-            expression: cron.to_owned(),
             cron: parsed,
             tz,
         })

@@ -130,11 +130,6 @@ impl Engine {
         &self.evaluator
     }
 
-    /// The project.
-    pub fn project(&self) -> &Project {
-        &self.project
-    }
-
     /// The portal's key in the store.
     pub fn portal(&self) -> &str {
         &self.portal
