@@ -35,10 +35,7 @@ impl CronSchedule {
             cron: cron.to_owned(),
             message: e.to_string(),
         })?;
-        Ok(Self {
-            cron: parsed,
-            tz,
-        })
+        Ok(Self { cron: parsed, tz })
     }
 
     /// The time zone its slots are in.
