@@ -10,10 +10,12 @@
 //!
 //! This crate knows no SQL and no HubSpot: it reads the store and the configuration only.
 
+mod chart;
 mod compute;
 mod metrics;
 mod spec;
 
+pub use chart::{Chart, ChartKind, Point, Series, Unit};
 pub use compute::{
     Breakdown, DashboardOutput, Figure, Group, ReportOutput, dashboard, dashboard_filter, report,
     top_icp,
