@@ -16,6 +16,7 @@
 
 mod automation;
 mod error;
+mod health;
 mod outbox;
 mod portal;
 mod queue;
@@ -27,6 +28,7 @@ mod webhooks;
 
 pub use automation::ScheduleRun;
 pub use error::{Error, Result};
+pub use health::{CountCheck, LatencyFlush};
 pub use outbox::{EnrollmentRow, Intent, NewEnrollment, NewIntent};
 pub use portal::{Link, ListRow, OwnerRow, SequenceRow, StageRow, SyncRunStats};
 pub use queue::Job;
