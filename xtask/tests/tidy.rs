@@ -130,6 +130,19 @@ fn forbidden() -> BTreeMap<&'static str, &'static [&'static str]> {
             ][..],
         ),
         (
+            "leadflow-advice",
+            &[
+                "leadflow-hubspot",
+                "leadflow-sync",
+                "leadflow-engine",
+                "leadflow-server",
+                "leadflow-plan",
+                "leadflow-sandbox",
+                "leadflow-web",
+                "leadflow",
+            ][..],
+        ),
+        (
             "leadflow-import",
             &[
                 "leadflow-store",

@@ -14,6 +14,7 @@
 //! This crate knows rows and transactions; it knows nothing about HubSpot's API or the
 //! workflows that read the events.
 
+mod advice;
 mod automation;
 mod error;
 mod health;
@@ -26,6 +27,7 @@ mod scan;
 mod store;
 mod webhooks;
 
+pub use advice::{EnrolledCounts, ScoreCounts};
 pub use automation::ScheduleRun;
 pub use error::{Error, Result};
 pub use health::{CountCheck, LatencyFlush};

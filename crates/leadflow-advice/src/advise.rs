@@ -1,0 +1,577 @@
+//! Building the advice for one month from the store: trends against the month before,
+//! message strategies per ICP type, deal thresholds, and workflows and sequences that
+//! stopped converting.
+//!
+//! Contacts are the dashboard's (outbound leads, by creation time in the project's time
+//! zone), counted by the store and tallied with the reports crate's formulas, so "a
+//! response" means here what it means in every report. A contact's statuses are read as
+//! they are now, so an older cohort has had longer to answer (see `docs/advice.md`).
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use leadflow_config::Project;
+use leadflow_reports::{MEETING, Period, RESPONDED, Tally, Value, dashboard_filter};
+use leadflow_store::{ContactFilter, EnrolledCounts, Store};
+use serde::Serialize;
+
+use crate::Error;
+use crate::stats::{
+    ALPHA, Alternative, Evidence, MIN_CONTACTS, MIN_EXPECTED, Rate, independence, two_counts,
+    two_proportions,
+};
+use crate::thresholds::{self, ScoreRate, ThresholdAdvice};
+
+/// How many months (the analysed one and those before it) the threshold analysis counts:
+/// meetings are rarer than responses, so one month is seldom enough.
+pub const THRESHOLD_MONTHS: i32 = 3;
+
+/// One metric this month against the month before.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Trend {
+    /// The metric's catalogue name.
+    pub metric: String,
+    /// The month before.
+    pub previous: Value,
+    /// The month analysed.
+    pub current: Value,
+    /// `current − previous`: contacts for a count, percentage points for a rate; `None`
+    /// when either has no data.
+    pub change: Option<f64>,
+    /// Whether the change is more than chance.
+    pub evidence: Evidence,
+}
+
+/// One message strategy's responses within an ICP type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StrategyRate {
+    /// The strategy.
+    pub strategy: String,
+    /// Responses of contacts.
+    pub responses: Rate,
+}
+
+/// The message strategies of one ICP type, best first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IcpStrategies {
+    /// The ICP type.
+    pub icp_type: String,
+    /// Every strategy used, best response rate first (ties: more contacts first).
+    pub strategies: Vec<StrategyRate>,
+    /// The best strategy among those with at least [`MIN_CONTACTS`] contacts.
+    pub best: Option<String>,
+    /// The best against the other eligible strategies pooled (one-sided, Bonferroni:
+    /// alpha divided by the number of eligible strategies, since the best was picked
+    /// after looking).
+    pub best_vs_rest: Evidence,
+    /// Whether the response rate depends on the strategy at all (chi-square over the
+    /// eligible strategies).
+    pub independence: Evidence,
+    /// The finding in one sentence.
+    pub verdict: String,
+}
+
+/// How a workflow or sequence converts this month against the month before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversionStatus {
+    /// Nothing wrong found.
+    Converting,
+    /// Enrollments this month and none responded, where last month's rate expected at
+    /// least [`MIN_EXPECTED`] responses.
+    Stopped,
+    /// Significantly fewer responses than last month (one-sided test).
+    Dropped,
+    /// Too little data to tell.
+    NotEnoughData,
+}
+
+/// One workflow or sequence: enrolled contacts and their responses, this month and last.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Conversion {
+    /// `workflow` or `sequence`.
+    pub kind: String,
+    /// The workflow's key or the sequence's id.
+    pub key: String,
+    /// Its name.
+    pub name: String,
+    /// Responses of contacts enrolled the month before.
+    pub previous: Rate,
+    /// Responses of contacts enrolled in the month analysed.
+    pub current: Rate,
+    /// This month against last (one-sided: lower).
+    pub evidence: Evidence,
+    /// What was found.
+    pub status: ConversionStatus,
+    /// The finding in one sentence.
+    pub verdict: String,
+}
+
+/// The advice for one month. Nothing in it is applied: the config diff is a suggestion.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Advice {
+    /// The month analysed (`2026-11`).
+    pub month: String,
+    /// The month it is compared with.
+    pub previous_month: String,
+    /// The significance level of every test.
+    pub alpha: f64,
+    /// The fewest contacts a group needs.
+    pub min_contacts: i64,
+    /// The fewest expected successes and failures a group needs.
+    pub min_expected: f64,
+    /// Month-over-month trends (outbound contacts created in each month).
+    pub trends: Vec<Trend>,
+    /// Message strategies per ICP type (contacts created in the month analysed).
+    pub strategies: Vec<IcpStrategies>,
+    /// The deal thresholds of `workflows.yaml` (contacts created in the last
+    /// [`THRESHOLD_MONTHS`] months).
+    pub thresholds: Vec<ThresholdAdvice>,
+    /// Workflows and sequences, by enrollment month.
+    pub conversions: Vec<Conversion>,
+    /// What to change, in words.
+    pub suggestions: Vec<String>,
+    /// The suggested change to `workflows.yaml` as a unified diff (never applied).
+    pub diff: Option<String>,
+}
+
+impl Advice {
+    /// The suggested change to `workflows.yaml` as a unified diff (`a/workflows.yaml`,
+    /// `b/workflows.yaml`; apply with `patch -p1` in the project directory), or `None` when
+    /// nothing in the configuration should change.
+    pub fn config_diff(&self) -> Option<String> {
+        self.diff.clone()
+    }
+}
+
+/// `[start of month, start of next month)` in `tz`, as a reports period.
+fn month_period(first: Date, tz: &TimeZone) -> Result<(Period, i64), Error> {
+    let bad = |reason: String| Error::BadMonth {
+        month: first.strftime("%Y-%m").to_string(),
+        reason,
+    };
+    let next = first
+        .checked_add(1.month())
+        .map_err(|e| bad(e.to_string()))?;
+    let at = |d: Date| -> Result<Timestamp, Error> {
+        Ok(d.to_zoned(tz.clone())
+            .map_err(|e| bad(e.to_string()))?
+            .timestamp())
+    };
+    let (from, until) = (at(first)?, at(next)?);
+    Ok((
+        Period {
+            from_ms: from.as_millisecond(),
+            until_ms: Some(until.as_millisecond()),
+            from: from.to_string(),
+        },
+        i64::from(first.days_in_month()),
+    ))
+}
+
+fn tally(rows: &[leadflow_store::ContactCounts]) -> Tally {
+    rows.iter().fold(Tally::default(), |mut t, r| {
+        t.add(r);
+        t
+    })
+}
+
+fn rate_trend(metric: &str, prev: Rate, cur: Rate) -> Trend {
+    Trend {
+        metric: metric.to_owned(),
+        previous: Value::ratio(prev.successes, prev.trials),
+        current: Value::ratio(cur.successes, cur.trials),
+        change: cur.value().zip(prev.value()).map(|(c, p)| (c - p) * 100.0),
+        evidence: two_proportions(cur, prev, Alternative::TwoSided, ALPHA),
+    }
+}
+
+fn trends(prev: &Tally, prev_days: i64, cur: &Tally, cur_days: i64) -> Vec<Trend> {
+    vec![
+        Trend {
+            metric: "Total Contacts Created".to_owned(),
+            previous: Value::Count {
+                count: prev.contacts,
+            },
+            current: Value::Count {
+                count: cur.contacts,
+            },
+            change: Some((cur.contacts - prev.contacts) as f64),
+            evidence: two_counts(cur.contacts, cur_days, prev.contacts, prev_days, ALPHA),
+        },
+        rate_trend(
+            "Response Rate",
+            Rate::new(prev.responded, prev.contacts),
+            Rate::new(cur.responded, cur.contacts),
+        ),
+        rate_trend(
+            "Qualification Rate",
+            Rate::new(prev.qualified, prev.contacts),
+            Rate::new(cur.qualified, cur.contacts),
+        ),
+        rate_trend(
+            "Meeting Conversion Rate",
+            Rate::new(prev.meetings, prev.responded),
+            Rate::new(cur.meetings, cur.responded),
+        ),
+    ]
+}
+
+/// Judges the strategies of one ICP type (`by_strategy`: responses per strategy).
+pub(crate) fn judge_strategies(icp_type: &str, by_strategy: Vec<StrategyRate>) -> IcpStrategies {
+    let mut strategies = by_strategy;
+    // Best rate first, compared exactly by cross-multiplying; ties: more contacts first.
+    strategies.sort_by(|a, b| {
+        let (l, r) = (
+            i128::from(b.responses.successes) * i128::from(a.responses.trials),
+            i128::from(a.responses.successes) * i128::from(b.responses.trials),
+        );
+        l.cmp(&r)
+            .then(b.responses.trials.cmp(&a.responses.trials))
+            .then(a.strategy.cmp(&b.strategy))
+    });
+    let eligible: Vec<&StrategyRate> = strategies
+        .iter()
+        .filter(|s| s.responses.trials >= MIN_CONTACTS)
+        .collect();
+    let counts = strategies
+        .iter()
+        .map(|s| format!("{} {}", s.strategy, s.responses.trials))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (best, best_vs_rest, independence) = if eligible.len() < 2 {
+        let why = Evidence::NotEnoughData {
+            reason: format!(
+                "{} strateg{} with at least {MIN_CONTACTS} contacts, 2 needed (contacts: {})",
+                eligible.len(),
+                if eligible.len() == 1 { "y" } else { "ies" },
+                if counts.is_empty() { "none" } else { &counts }
+            ),
+        };
+        (None, why.clone(), why)
+    } else {
+        let best = eligible[0];
+        let rest = eligible[1..]
+            .iter()
+            .fold(Rate::default(), |r, s| r + s.responses);
+        let k = eligible.len() as f64;
+        (
+            Some(best.strategy.clone()),
+            two_proportions(best.responses, rest, Alternative::Greater, ALPHA / k),
+            independence(
+                &eligible.iter().map(|s| s.responses).collect::<Vec<_>>(),
+                ALPHA,
+            ),
+        )
+    };
+    let verdict = match (&best, &best_vs_rest) {
+        (Some(b), e) if e.significant() => format!(
+            "{b} answers best for {icp_type}: {} against {} for the other strategies; significant",
+            eligible[0].responses.display(),
+            eligible[1..]
+                .iter()
+                .fold(Rate::default(), |r, s| r + s.responses)
+                .display()
+        ),
+        (Some(b), Evidence::Tested(t)) => format!(
+            "{b} leads for {icp_type} ({}), but not significantly (p = {:.3}): keep testing the strategies",
+            eligible[0].responses.display(),
+            t.p_value
+        ),
+        (_, e) => format!("{icp_type}: {}", e.display()),
+    };
+    IcpStrategies {
+        icp_type: icp_type.to_owned(),
+        strategies,
+        best,
+        best_vs_rest,
+        independence,
+        verdict,
+    }
+}
+
+fn strategies(rows: &[leadflow_store::ContactCounts]) -> Vec<IcpStrategies> {
+    let mut by_icp: BTreeMap<String, BTreeMap<String, Tally>> = BTreeMap::new();
+    for r in rows {
+        // Contacts without an ICP type or a strategy take no part.
+        let (Some(Some(icp)), Some(Some(strategy))) = (r.groups.first(), r.groups.get(1)) else {
+            continue;
+        };
+        by_icp
+            .entry(icp.clone())
+            .or_default()
+            .entry(strategy.clone())
+            .or_default()
+            .add(r);
+    }
+    by_icp
+        .into_iter()
+        .map(|(icp, by_strategy)| {
+            let rates = by_strategy
+                .into_iter()
+                .map(|(strategy, t)| StrategyRate {
+                    strategy,
+                    responses: Rate::new(t.responded, t.contacts),
+                })
+                .collect();
+            judge_strategies(&icp, rates)
+        })
+        .collect()
+}
+
+fn responses_by_key(rows: &[EnrolledCounts]) -> BTreeMap<String, (Option<String>, Rate)> {
+    let mut out: BTreeMap<String, (Option<String>, Rate)> = BTreeMap::new();
+    for r in rows {
+        let responded = r
+            .response_status
+            .as_deref()
+            .is_some_and(|s| RESPONDED.contains(&s));
+        let e = out.entry(r.key.clone()).or_default();
+        if e.0.is_none() {
+            e.0.clone_from(&r.name);
+        }
+        e.1 = e.1 + Rate::new(if responded { r.contacts } else { 0 }, r.contacts);
+    }
+    out
+}
+
+/// Judges one workflow's or sequence's responses this month against last month's.
+pub(crate) fn judge_conversion(
+    kind: &str,
+    key: &str,
+    name: &str,
+    previous: Rate,
+    current: Rate,
+) -> Conversion {
+    let evidence = two_proportions(current, previous, Alternative::Less, ALPHA);
+    let expected = previous.value().map(|p| p * current.trials as f64);
+    let (status, verdict) = if current.trials > 0
+        && current.successes == 0
+        && expected.is_some_and(|e| e >= MIN_EXPECTED)
+    {
+        (
+            ConversionStatus::Stopped,
+            format!(
+                "{kind} {name} stopped converting: {} contacts enrolled this month, none responded (last month {}, so about {:.0} responses were expected)",
+                current.trials,
+                previous.display(),
+                expected.unwrap_or_default()
+            ),
+        )
+    } else if evidence.significant() {
+        (
+            ConversionStatus::Dropped,
+            format!(
+                "{kind} {name} converts significantly less: {} this month against {} last month",
+                current.display(),
+                previous.display()
+            ),
+        )
+    } else if evidence.tested() {
+        (
+            ConversionStatus::Converting,
+            format!(
+                "{kind} {name}: {} this month, {} last month",
+                current.display(),
+                previous.display()
+            ),
+        )
+    } else {
+        (
+            ConversionStatus::NotEnoughData,
+            format!(
+                "{kind} {name}: {} this month, {} last month ({})",
+                current.display(),
+                previous.display(),
+                evidence.display()
+            ),
+        )
+    };
+    Conversion {
+        kind: kind.to_owned(),
+        key: key.to_owned(),
+        name: name.to_owned(),
+        previous,
+        current,
+        evidence,
+        status,
+        verdict,
+    }
+}
+
+async fn conversions(
+    store: &Store,
+    portal: &str,
+    project: &Project,
+    prev: &Period,
+    cur: &Period,
+) -> Result<Vec<Conversion>, Error> {
+    let until = |p: &Period| p.until_ms.unwrap_or(i64::MAX);
+    let mut out = Vec::new();
+    let wf_prev = responses_by_key(
+        &store
+            .workflow_enrolled_counts(portal, prev.from_ms, until(prev))
+            .await?,
+    );
+    let wf_cur = responses_by_key(
+        &store
+            .workflow_enrolled_counts(portal, cur.from_ms, until(cur))
+            .await?,
+    );
+    // The project's workflows only: the engine's built-in ones (data sync, scoring) are
+    // not outreach and have no response to convert to.
+    for w in &project.workflows {
+        let p = wf_prev.get(&w.key).map(|(_, r)| *r).unwrap_or_default();
+        let c = wf_cur.get(&w.key).map(|(_, r)| *r).unwrap_or_default();
+        if p.trials > 0 || c.trials > 0 {
+            out.push(judge_conversion("workflow", &w.key, &w.name, p, c));
+        }
+    }
+    let mut seq = responses_by_key(
+        &store
+            .sequence_enrolled_counts(portal, prev.from_ms, until(prev))
+            .await?,
+    )
+    .into_iter()
+    .map(|(k, (n, r))| (k, (n, r, Rate::default())))
+    .collect::<BTreeMap<_, _>>();
+    for (k, (n, r)) in responses_by_key(
+        &store
+            .sequence_enrolled_counts(portal, cur.from_ms, until(cur))
+            .await?,
+    ) {
+        let e = seq
+            .entry(k)
+            .or_insert((None, Rate::default(), Rate::default()));
+        if e.0.is_none() {
+            e.0 = n;
+        }
+        e.2 = r;
+    }
+    for (key, (name, p, c)) in seq {
+        let name = name.unwrap_or_else(|| format!("(sequence {key})"));
+        out.push(judge_conversion("sequence", &key, &name, p, c));
+    }
+    Ok(out)
+}
+
+/// Meetings per ICP fit score 1-10 among the contacts `filter` selects (scores are rounded
+/// to the nearest whole number; contacts without one, or outside 1-10, take no part).
+async fn meetings_by_score(
+    store: &Store,
+    portal: &str,
+    filter: &ContactFilter,
+) -> Result<Vec<ScoreRate>, Error> {
+    let mut by: BTreeMap<i64, Rate> = (1..=10).map(|s| (s, Rate::default())).collect();
+    for r in store.fit_score_counts(portal, filter).await? {
+        let Some(score) = r.score.filter(|s| s.is_finite()).map(|s| s.round() as i64) else {
+            continue;
+        };
+        let Some(rate) = by.get_mut(&score) else {
+            continue;
+        };
+        let meeting = r.response_status.as_deref() == Some(MEETING);
+        *rate = *rate + Rate::new(if meeting { r.contacts } else { 0 }, r.contacts);
+    }
+    Ok(by
+        .into_iter()
+        .map(|(score, meetings)| ScoreRate { score, meetings })
+        .collect())
+}
+
+/// Builds the advice for the month that contains `month` (normally its first day), in
+/// the project's time zone `tz`, against the month before.
+///
+/// # Errors
+/// [`Error::Store`] when a read fails; [`Error::ReadWorkflows`] when a threshold change is
+/// suggested and `workflows.yaml` cannot be read to write the diff against;
+/// [`Error::BadMonth`] for a month outside the calendar.
+pub async fn advise(
+    store: &Store,
+    portal: &str,
+    project: &Project,
+    month: Date,
+    tz: &TimeZone,
+) -> Result<Advice, Error> {
+    let first = month.first_of_month();
+    let bad = |reason: String| Error::BadMonth {
+        month: first.strftime("%Y-%m").to_string(),
+        reason,
+    };
+    let prev_first = first
+        .checked_sub(1.month())
+        .map_err(|e| bad(e.to_string()))?;
+    let window_first = first
+        .checked_sub((THRESHOLD_MONTHS - 1).months())
+        .map_err(|e| bad(e.to_string()))?;
+    let (cur, cur_days) = month_period(first, tz)?;
+    let (prev, prev_days) = month_period(prev_first, tz)?;
+    let (window, _) = month_period(window_first, tz)?;
+
+    let cur_filter = dashboard_filter(&cur);
+    let cur_rows = store
+        .contact_counts(portal, &cur_filter, &["icp_type", "message_strategy"])
+        .await?;
+    let prev_rows = store
+        .contact_counts(portal, &dashboard_filter(&prev), &[])
+        .await?;
+    let trends = trends(&tally(&prev_rows), prev_days, &tally(&cur_rows), cur_days);
+    let strategies = strategies(&cur_rows);
+
+    let mut window_filter = dashboard_filter(&window);
+    window_filter.created_until = cur.until_ms;
+    let scores = meetings_by_score(store, portal, &window_filter).await?;
+    let thresholds: Vec<ThresholdAdvice> = thresholds::deal_thresholds(project)
+        .into_iter()
+        .map(|(t, uses)| thresholds::judge(t, uses, &scores))
+        .collect();
+
+    let conversions = conversions(store, portal, project, &prev, &cur).await?;
+
+    let mut suggestions = Vec::new();
+    for s in &strategies {
+        if s.best_vs_rest.significant() {
+            suggestions.push(s.verdict.clone());
+        }
+    }
+    for t in &thresholds {
+        if t.suggested.is_some() {
+            suggestions.push(t.verdict.clone());
+        }
+    }
+    for c in &conversions {
+        if matches!(
+            c.status,
+            ConversionStatus::Stopped | ConversionStatus::Dropped
+        ) {
+            suggestions.push(format!("{}: review its messages and audience", c.verdict));
+        }
+    }
+    let diff = if thresholds.iter().any(|t| t.suggested.is_some()) {
+        let path = project.dir.join("workflows.yaml");
+        let old = std::fs::read_to_string(&path).map_err(|source| Error::ReadWorkflows {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let (new, skipped) = thresholds::apply_suggestions(&old, &thresholds);
+        suggestions.extend(skipped);
+        thresholds::diff(&old, &new)
+    } else {
+        None
+    };
+    Ok(Advice {
+        month: first.strftime("%Y-%m").to_string(),
+        previous_month: prev_first.strftime("%Y-%m").to_string(),
+        alpha: ALPHA,
+        min_contacts: MIN_CONTACTS,
+        min_expected: MIN_EXPECTED,
+        trends,
+        strategies,
+        thresholds,
+        conversions,
+        suggestions,
+        diff,
+    })
+}
