@@ -36,6 +36,7 @@
 mod associations;
 mod auth;
 mod error;
+mod latency;
 mod lists;
 mod model;
 mod objects;
@@ -54,6 +55,7 @@ pub use associations::{
 };
 pub use auth::{Credentials, OAuthCredentials};
 pub use error::{ApiErrorBody, ApiErrorDetail, Error, RatePolicy, Result};
+pub use latency::{LatencyRecorder, LatencySnapshot, Percentiles};
 pub use lists::{CrmList, Lists, Membership, MembershipChange};
 pub use model::{
     AssociationCategory, AssociationSpec, BatchError, BatchOutcome, CrmObject, Direction,

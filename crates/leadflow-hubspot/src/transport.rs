@@ -21,6 +21,7 @@ use crate::auth::{Auth, Credentials};
 use crate::error::{
     ApiErrorBody, Error, RatePolicy, Result, is_retryable_status, parse_retry_after, snippet,
 };
+use crate::latency::{LatencyRecorder, LatencySnapshot};
 use crate::rate::{Budget, RateGovernor, RateHeaders, RateLimits};
 use crate::retry::RetryPolicy;
 
@@ -74,6 +75,7 @@ pub(crate) struct Inner {
     governor: Arc<RateGovernor>,
     retry: RetryPolicy,
     pub(crate) batch_concurrency: usize,
+    latency: LatencyRecorder,
 }
 
 /// The name of every operation the client calls, as it labels metrics and logs
@@ -261,6 +263,7 @@ impl Client {
                 governor,
                 retry: config.retry,
                 batch_concurrency: config.batch_concurrency.max(1),
+                latency: LatencyRecorder::default(),
             }),
         })
     }
@@ -268,6 +271,12 @@ impl Client {
     /// The rate governor this client paces against.
     pub fn governor(&self) -> &Arc<RateGovernor> {
         &self.inner.governor
+    }
+
+    /// Takes the latency of the calls made since the last take (every clone of this
+    /// client shares one recorder), for the store's health measurements.
+    pub fn take_latency(&self) -> LatencySnapshot {
+        self.inner.latency.take()
     }
 
     /// The portal's base URL.
@@ -415,6 +424,9 @@ impl Client {
         if let Some(r) = rate.daily_remaining {
             metrics::gauge!("leadflow_hubspot_daily_remaining").set(r as f64);
         }
+        self.inner
+            .latency
+            .record(status, elapsed, rate.daily, rate.daily_remaining);
         self.inner.governor.observe(&rate);
         tracing::debug!(
             endpoint = ep.name,

@@ -44,6 +44,8 @@ enum Command {
     Setup(SetupArgs),
     /// Keep the local store current: `sync --full` backfills, `sync` fetches changes, `sync status` reports.
     Sync(sync_cmd::SyncArgs),
+    /// Integration health: sync and workflow success, report accuracy, API latency, budget, against the spec's targets.
+    Status(crate::status_cmd::StatusArgs),
     /// Run continuously: receive HubSpot's signed webhooks into the store; /health and /metrics.
     Serve(serve_cmd::ServeArgs),
     /// Benchmarks of the client and the sandbox (release build recommended).
@@ -143,5 +145,6 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Score { command } => crate::score_cmd::run(command).await,
         Command::Automation { command } => crate::automation_cmd::run(command).await,
         Command::Report(args) => crate::report_cmd::run(args).await,
+        Command::Status(args) => crate::status_cmd::run(args).await,
     }
 }

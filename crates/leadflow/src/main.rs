@@ -8,6 +8,7 @@ mod bench;
 mod cli;
 mod config_cmd;
 mod demo;
+mod health;
 mod import_cmd;
 mod portal;
 mod properties_cmd;
@@ -15,6 +16,7 @@ mod report_cmd;
 mod sandbox_cmd;
 mod score_cmd;
 mod serve_cmd;
+mod status_cmd;
 mod sync_cmd;
 mod workflows_cmd;
 

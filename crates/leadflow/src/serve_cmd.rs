@@ -229,6 +229,11 @@ async fn background_sync(
                 tracing::error!(error.message = %e, "the store failed; the background sync keeps trying");
             }
         }
+        // Health gauges for /metrics; the portal's counts are checked with each sweep.
+        let sweeping = steps.contains(&Step::Reconcile);
+        if let Err(e) = crate::health::refresh(&client, &store, &opts.portal, sweeping).await {
+            tracing::warn!(error.message = %e, "health metrics not refreshed");
+        }
     }
 }
 

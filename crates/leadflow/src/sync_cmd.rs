@@ -237,7 +237,10 @@ pub(crate) async fn run(args: SyncArgs) -> anyhow::Result<ExitCode> {
         max_pages: args.max_pages,
         restart: args.restart,
     };
-    let ok = run_steps(&client, &store, steps, &opts, true).await?;
+    let ok = run_steps(&client, &store, steps, &opts, true).await;
+    // What the calls took is kept for `leadflow status`, whether the sync worked or not.
+    crate::health::flush_latency(&client, &store, &opts.portal).await?;
+    let ok = ok?;
     Ok(if ok {
         ExitCode::SUCCESS
     } else {

@@ -129,9 +129,9 @@ async fn run_engine(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let client = crate::portal::client_for(&args.portal, &project.settings)?;
     let engine = Engine::new(project, portal.clone())?;
-    let report = run_once(&engine, &client, &store, &map, jiff::Timestamp::now(), &tz)
-        .await
-        .context("running the workflows")?;
+    let report = run_once(&engine, &client, &store, &map, jiff::Timestamp::now(), &tz).await;
+    crate::health::flush_latency(&client, &store, portal).await?;
+    let report = report.context("running the workflows")?;
     let mut table = Table::new();
     table.set_header(["step", "what", "count"]);
     let rows = [

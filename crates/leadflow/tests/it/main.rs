@@ -12,6 +12,7 @@ mod automation;
 mod properties;
 mod report;
 mod sandbox_cli;
+mod status;
 mod workflows;
 
 fn leadflow(args: &[&str], env: &[(&str, &str)]) -> Output {

@@ -222,6 +222,42 @@ async fn serve_applies_the_sandboxs_webhooks_to_the_store() {
     assert!(converged, "the store reflects the portal's changes");
     let (pending, _) = store.pending_webhook_summary("default").await.unwrap();
     assert_eq!(pending, 0, "every event was applied");
+    // The health gauges: sync runs' success (the webhook runs succeed; incremental runs
+    // of types never backfilled do not) and serve's own calls (the applier's reads) timed.
+    let gauge = |metrics: &str, name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+    };
+    let mut metrics = String::new();
+    for _ in 0..200 {
+        metrics = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if gauge(&metrics, "leadflow_sync_success_ratio ").is_some()
+            && gauge(
+                &metrics,
+                "leadflow_hubspot_latency_seconds{quantile=\"0.99\"}",
+            )
+            .is_some()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let sync = gauge(&metrics, "leadflow_sync_success_ratio ").unwrap_or(f64::NAN);
+    assert!(sync > 0.5 && sync <= 1.0, "{metrics}");
+    let p99 = gauge(
+        &metrics,
+        "leadflow_hubspot_latency_seconds{quantile=\"0.99\"}",
+    )
+    .unwrap_or(f64::NAN);
+    assert!(p99 > 0.0 && p99 < 5.0, "{metrics}");
     sb.shutdown().await;
 }
 
