@@ -130,6 +130,18 @@ fn forbidden() -> BTreeMap<&'static str, &'static [&'static str]> {
             ][..],
         ),
         (
+            "leadflow-web",
+            &[
+                "leadflow-hubspot",
+                "leadflow-sync",
+                "leadflow-engine",
+                "leadflow-sandbox",
+                "leadflow-plan",
+                "leadflow-server",
+                "leadflow",
+            ][..],
+        ),
+        (
             "leadflow-advice",
             &[
                 "leadflow-hubspot",
