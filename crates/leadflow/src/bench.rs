@@ -21,8 +21,14 @@
 //! - `simulate`: N contacts written straight into a temporary SQLite store (with their
 //!   events, some deals and enrollments), then `workflows simulate` over all of them:
 //!   seconds and peak RSS of the dry run alone.
+//! - `scoring`: the daily lead-scoring run over N stored contacts (which the sandbox holds
+//!   too), then its writes sent: seconds, and API calls against ceil(changed / 100).
+//! - `reports`: the report with its charts and the whole dashboard over N stored contacts
+//!   on SQLite: seconds per round (goal < 1 s for the dashboard).
 //!
 //! Figures go to stdout as a table, and as one JSON object with `--json`.
+
+mod daily;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -40,7 +46,7 @@ use serde_json::json;
 /// Options of `leadflow bench`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct BenchArgs {
-    /// Which benchmark to run (`all` runs pacing, list and sandbox; `backfill`, `webhooks`, `engine`, `workflow` and `simulate` run alone).
+    /// Which benchmark to run (`all` runs pacing, list and sandbox; `backfill`, `webhooks`, `engine`, `workflow`, `simulate`, `scoring` and `reports` run alone).
     #[arg(value_enum, default_value_t = Which::All)]
     which: Which,
     /// Contacts in the portal for the backfill benchmark.
@@ -86,6 +92,9 @@ pub(crate) struct BenchArgs {
     /// Stored contacts in the simulate benchmark.
     #[arg(long, default_value_t = 1_000_000)]
     simulate_contacts: usize,
+    /// Contacts in the scoring and reports benchmarks.
+    #[arg(long, default_value_t = 1_000_000)]
+    store_contacts: usize,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -102,9 +111,11 @@ enum Which {
     Engine,
     Workflow,
     Simulate,
+    Scoring,
+    Reports,
 }
 
-fn progress(len: u64, what: &str) -> ProgressBar {
+pub(crate) fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     if let Ok(style) =
         ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
@@ -115,7 +126,7 @@ fn progress(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-fn sandbox_config(args: &BenchArgs) -> SandboxConfig {
+pub(crate) fn sandbox_config(args: &BenchArgs) -> SandboxConfig {
     let mut config = SandboxConfig {
         seed: Seed::Empty,
         ..SandboxConfig::default()
@@ -125,7 +136,7 @@ fn sandbox_config(args: &BenchArgs) -> SandboxConfig {
     config
 }
 
-fn client_for(url: String, args: &BenchArgs) -> anyhow::Result<Client> {
+pub(crate) fn client_for(url: String, args: &BenchArgs) -> anyhow::Result<Client> {
     let mut config = ClientConfig::new(url, Credentials::Token(Secret::new("bench")));
     config.limits = RateLimits {
         burst: args.burst,
@@ -158,6 +169,12 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if args.which == Which::Workflow {
         report.insert("workflow".into(), workflow_calls(&args).await?);
+    }
+    if args.which == Which::Scoring {
+        report.insert("scoring".into(), daily::scoring(&args).await?);
+    }
+    if args.which == Which::Reports {
+        report.insert("reports".into(), daily::reports(&args).await?);
     }
     if args.which == Which::Simulate {
         report.insert("simulate".into(), simulate(&args).await?);
@@ -358,7 +375,7 @@ where
 }
 
 /// Peak resident memory of this process, from `/proc/self/status` (Linux), in MiB.
-fn peak_rss_mib() -> Option<f64> {
+pub(crate) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -598,7 +615,7 @@ async fn webhooks(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
     )
 }
 
-fn spec_project() -> anyhow::Result<(leadflow_config::Project, tempfile::TempDir)> {
+pub(crate) fn spec_project() -> anyhow::Result<(leadflow_config::Project, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
     leadflow_config::init(dir.path(), false)?;
     let (project, diags) = leadflow_config::load(dir.path());
@@ -827,13 +844,13 @@ async fn workflow_calls(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
 
 /// Resets this process's peak resident memory to its current size (Linux), so the peak
 /// read afterwards is that of what follows.
-fn reset_peak_rss() {
+pub(crate) fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// A contact of the simulate benchmark: a spread of tags (manual, automated, none),
 /// ICP fits 1-10, response statuses and last outreach dates over the past two weeks.
-fn bench_contact(
+pub(crate) fn bench_contact(
     n: usize,
     rng: &mut fastrand::Rng,
     today: jiff::civil::Date,
@@ -868,6 +885,24 @@ fn bench_contact(
         ("lead_score", Some(rng.u32(1..=100).to_string())),
         ("hubspot_owner_id", Some(format!("{}", 100 + n % 7))),
         ("campaign_tag", tag),
+        (
+            "icp_type",
+            Some(["ICP-A", "ICP-B", "ICP-C"][rng.usize(..3)].to_owned()),
+        ),
+        (
+            "message_strategy",
+            Some(
+                ["Time Focus", "Quality Focus", "Production Focus", "Custom"][rng.usize(..4)]
+                    .to_owned(),
+            ),
+        ),
+        (
+            "qualification_status",
+            Some(
+                ["Unqualified", "Unqualified", "Qualified", "Hot Lead"][rng.usize(..4)].to_owned(),
+            ),
+        ),
+        ("session_id", Some(format!("session-{}", n % 40))),
         ("response_status", status.map(str::to_owned)),
         ("last_outreach_date", status.map(|_| day(rng.i64(0..14)))),
         ("lead_source", status.map(|_| "Outbound".to_owned())),
@@ -879,12 +914,13 @@ fn bench_contact(
     if rng.u8(..10) == 0 {
         props.insert("phone".to_owned(), Some(String::new()));
     }
-    // Changed over the past three weeks: inside `--since 30d`.
-    let updated_at = now_ms - rng.i64(0..21 * 86_400_000);
+    // Created over the past six weeks (most inside `--since 30d`), changed since.
+    let created_at = now_ms - rng.i64(0..42 * 86_400_000);
+    let updated_at = created_at + (now_ms - created_at) / 2;
     leadflow_store::StoredRecord {
         id: (1_000_000 + n).to_string(),
         properties: props,
-        created_at: Some(updated_at),
+        created_at: Some(created_at),
         updated_at,
         archived: false,
     }
