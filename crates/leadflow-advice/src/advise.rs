@@ -9,11 +9,11 @@
 
 use std::collections::BTreeMap;
 
+use jiff::ToSpan;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, ToSpan};
 use leadflow_config::Project;
-use leadflow_reports::{MEETING, Period, RESPONDED, Tally, Value, dashboard_filter};
+use leadflow_reports::{MEETING, RESPONDED, Tally, Value};
 use leadflow_store::{ContactFilter, EnrolledCounts, Store};
 use serde::Serialize;
 
@@ -146,29 +146,51 @@ impl Advice {
     }
 }
 
-/// `[start of month, start of next month)` in `tz`, as a reports period.
-fn month_period(first: Date, tz: &TimeZone) -> Result<(Period, i64), Error> {
-    let bad = |reason: String| Error::BadMonth {
-        month: first.strftime("%Y-%m").to_string(),
-        reason,
-    };
-    let next = first
-        .checked_add(1.month())
-        .map_err(|e| bad(e.to_string()))?;
-    let at = |d: Date| -> Result<Timestamp, Error> {
-        Ok(d.to_zoned(tz.clone())
-            .map_err(|e| bad(e.to_string()))?
-            .timestamp())
-    };
-    let (from, until) = (at(first)?, at(next)?);
-    Ok((
-        Period {
-            from_ms: from.as_millisecond(),
-            until_ms: Some(until.as_millisecond()),
-            from: from.to_string(),
-        },
-        i64::from(first.days_in_month()),
-    ))
+/// A month: `[from_ms, until_ms)` in the project's time zone, and its length in days.
+#[derive(Clone, Copy, Debug)]
+struct Month {
+    from_ms: i64,
+    until_ms: i64,
+    days: i64,
+}
+
+impl Month {
+    /// The month that starts on `first`, in `tz`.
+    fn starting(first: Date, tz: &TimeZone) -> Result<Self, Error> {
+        let bad = |reason: String| Error::BadMonth {
+            month: first.strftime("%Y-%m").to_string(),
+            reason,
+        };
+        let next = first
+            .checked_add(1.month())
+            .map_err(|e| bad(e.to_string()))?;
+        let at = |d: Date| -> Result<i64, Error> {
+            Ok(d.to_zoned(tz.clone())
+                .map_err(|e| bad(e.to_string()))?
+                .timestamp()
+                .as_millisecond())
+        };
+        Ok(Self {
+            from_ms: at(first)?,
+            until_ms: at(next)?,
+            days: i64::from(first.days_in_month()),
+        })
+    }
+
+    /// The dashboard's contacts (outbound leads, as `leadflow_reports::dashboard_filter`)
+    /// created from this month's start until `until_ms`.
+    fn outbound_until(&self, until_ms: i64) -> ContactFilter {
+        ContactFilter {
+            equals: vec![("lead_source".to_owned(), "Outbound".to_owned())],
+            created_from: Some(self.from_ms),
+            created_until: Some(until_ms),
+        }
+    }
+
+    /// The dashboard's contacts created in this month.
+    fn outbound(&self) -> ContactFilter {
+        self.outbound_until(self.until_ms)
+    }
 }
 
 fn tally(rows: &[leadflow_store::ContactCounts]) -> Tally {
@@ -405,19 +427,18 @@ async fn conversions(
     store: &Store,
     portal: &str,
     project: &Project,
-    prev: &Period,
-    cur: &Period,
+    prev: &Month,
+    cur: &Month,
 ) -> Result<Vec<Conversion>, Error> {
-    let until = |p: &Period| p.until_ms.unwrap_or(i64::MAX);
     let mut out = Vec::new();
     let wf_prev = responses_by_key(
         &store
-            .workflow_enrolled_counts(portal, prev.from_ms, until(prev))
+            .workflow_enrolled_counts(portal, prev.from_ms, prev.until_ms)
             .await?,
     );
     let wf_cur = responses_by_key(
         &store
-            .workflow_enrolled_counts(portal, cur.from_ms, until(cur))
+            .workflow_enrolled_counts(portal, cur.from_ms, cur.until_ms)
             .await?,
     );
     // The project's workflows only: the engine's built-in ones (data sync, scoring) are
@@ -431,7 +452,7 @@ async fn conversions(
     }
     let mut seq = responses_by_key(
         &store
-            .sequence_enrolled_counts(portal, prev.from_ms, until(prev))
+            .sequence_enrolled_counts(portal, prev.from_ms, prev.until_ms)
             .await?,
     )
     .into_iter()
@@ -439,7 +460,7 @@ async fn conversions(
     .collect::<BTreeMap<_, _>>();
     for (k, (n, r)) in responses_by_key(
         &store
-            .sequence_enrolled_counts(portal, cur.from_ms, until(cur))
+            .sequence_enrolled_counts(portal, cur.from_ms, cur.until_ms)
             .await?,
     ) {
         let e = seq
@@ -506,22 +527,18 @@ pub async fn advise(
     let window_first = first
         .checked_sub((THRESHOLD_MONTHS - 1).months())
         .map_err(|e| bad(e.to_string()))?;
-    let (cur, cur_days) = month_period(first, tz)?;
-    let (prev, prev_days) = month_period(prev_first, tz)?;
-    let (window, _) = month_period(window_first, tz)?;
+    let cur = Month::starting(first, tz)?;
+    let prev = Month::starting(prev_first, tz)?;
+    let window = Month::starting(window_first, tz)?;
 
-    let cur_filter = dashboard_filter(&cur);
     let cur_rows = store
-        .contact_counts(portal, &cur_filter, &["icp_type", "message_strategy"])
+        .contact_counts(portal, &cur.outbound(), &["icp_type", "message_strategy"])
         .await?;
-    let prev_rows = store
-        .contact_counts(portal, &dashboard_filter(&prev), &[])
-        .await?;
-    let trends = trends(&tally(&prev_rows), prev_days, &tally(&cur_rows), cur_days);
+    let prev_rows = store.contact_counts(portal, &prev.outbound(), &[]).await?;
+    let trends = trends(&tally(&prev_rows), prev.days, &tally(&cur_rows), cur.days);
     let strategies = strategies(&cur_rows);
 
-    let mut window_filter = dashboard_filter(&window);
-    window_filter.created_until = cur.until_ms;
+    let window_filter = window.outbound_until(cur.until_ms);
     let scores = meetings_by_score(store, portal, &window_filter).await?;
     let thresholds: Vec<ThresholdAdvice> = thresholds::deal_thresholds(project)
         .into_iter()
