@@ -5,7 +5,8 @@
 //! spec's configuration, applies its properties and stages, backfills a SQLite store, tags
 //! a batch of new outbound contacts, runs the four workflows on them, simulates responses
 //! and a quiet week, runs the workflows again, and prints what happened at each step and
-//! what the workflows did. Later versions add the reports and the dashboard.
+//! what the workflows did. Then it serves the web dashboard over the store it filled
+//! (`--bind`, default 127.0.0.1:8080) until Ctrl-C, unless `--no-serve`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +30,12 @@ pub(crate) struct DemoArgs {
     /// Keep the project and the store in this directory (default: a temporary one, removed).
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
+    /// Where to serve the dashboard once the demo has run.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Exit after the demo instead of serving the dashboard.
+    #[arg(long)]
+    no_serve: bool,
 }
 
 struct Row {
@@ -79,7 +86,8 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         sandbox.url(),
         Credentials::Token(Secret::new("demo-token")),
     ))?;
-    let result = pipeline(&client, &sandbox, &dir, args.contacts).await;
+    let serve = (!args.no_serve).then_some(args.bind.as_str());
+    let result = pipeline(&client, &sandbox, &dir, args.contacts, serve).await;
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     } else {
@@ -98,6 +106,7 @@ async fn pipeline(
     sandbox: &leadflow_sandbox::SandboxHandle,
     dir: &std::path::Path,
     n: usize,
+    serve: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let mut steps = Steps(Vec::new());
     let project_dir = dir.join("project");
@@ -291,9 +300,35 @@ async fn pipeline(
         stats.rate_limited,
         stats.daily_used
     );
-    println!("Next: later versions of this demo serve the reports and the dashboard.");
+    if let Some(bind) = serve {
+        serve_dashboard(&store, project, bind).await?;
+    }
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the dashboard over the demo's store until Ctrl-C.
+async fn serve_dashboard(
+    store: &Store,
+    project: leadflow_config::Project,
+    bind: &str,
+) -> anyhow::Result<()> {
+    let state = leadflow_web::WebState::new(store.clone(), PORTAL, project)?;
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
+        format!("binding {bind} for the dashboard (--bind ADDR, or --no-serve)")
+    })?;
+    println!(
+        "The dashboard: http://{}/ (the report at /reports/lead_generation_report, JSON at /api/reports/lead_generation_report); Ctrl-C stops it.",
+        listener.local_addr()?
+    );
+    // Scripts and tests read the address from a pipe.
+    std::io::Write::flush(&mut std::io::stdout())?;
+    axum::serve(listener, leadflow_web::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving the dashboard")
 }
 
 /// Creates `n` outbound contacts across both outreach kinds, ICP types and strategies, as an

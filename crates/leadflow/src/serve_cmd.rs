@@ -279,10 +279,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
+    let project = leadflow_config::load(&args.config).0;
+    // The web dashboard over the same store, with the project's reports.
+    let dashboard = leadflow_web::WebState::new(store.clone(), &args.store.portal, project.clone());
     let api = Arc::new(Api {
         store: store.clone(),
         portal: args.store.portal.clone(),
-        workflows: leadflow_config::load(&args.config).0.workflows,
+        workflows: project.workflows,
     });
     let app = leadflow_server::router(store, config)
         .route(
@@ -294,11 +297,18 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "/metrics",
             get(move || std::future::ready(metrics.render())),
         );
+    let app = match dashboard {
+        Ok(state) => app.merge(leadflow_web::router(state)),
+        Err(e) => {
+            eprintln!("warning: no dashboard: {e}");
+            app
+        }
+    };
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
     eprintln!(
-        "leadflow listening on http://{} (POST /webhooks/hubspot, GET /api/contacts/EMAIL/history, GET /health, GET /metrics)",
+        "leadflow listening on http://{} (the dashboard at GET /, POST /webhooks/hubspot, GET /api/contacts/EMAIL/history, GET /api/reports/KEY, GET /health, GET /metrics)",
         listener.local_addr()?
     );
     let server = axum::serve(listener, app).with_graceful_shutdown(async {

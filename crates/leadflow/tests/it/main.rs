@@ -9,6 +9,7 @@ use std::process::Output;
 use leadflow_sandbox::{Sandbox, SandboxConfig, SandboxHandle, TokenGrant};
 
 mod automation;
+mod dashboard;
 mod properties;
 mod report;
 mod sandbox_cli;
@@ -224,7 +225,7 @@ async fn a_refused_token_is_reported_without_showing_it() {
 
 #[test]
 fn the_demo_runs_and_summarises() {
-    let o = leadflow(&["demo"], &[]);
+    let o = leadflow(&["demo", "--no-serve"], &[]);
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
     for step in [
