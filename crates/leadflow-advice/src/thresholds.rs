@@ -138,7 +138,7 @@ pub(crate) fn judge(
     let evidence = two_proportions(just_below, at_or_above, Alternative::TwoSided, ALPHA);
     // Step down while the next score down behaves like the scores above the threshold.
     let mut lower = threshold;
-    while lower > 2 && behaves_like_above(scores, lower - 1, threshold) {
+    while lower > 1 && behaves_like_above(scores, lower - 1, threshold) {
         lower -= 1;
     }
     let suggested = if lower < threshold {
@@ -237,3 +237,6 @@ pub(crate) fn diff(old: &str, new: &str) -> Option<String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests;
