@@ -242,7 +242,7 @@ fn trends(prev: &Tally, prev_days: i64, cur: &Tally, cur_days: i64) -> Vec<Trend
 }
 
 /// Judges the strategies of one ICP type (`by_strategy`: responses per strategy).
-pub(crate) fn judge_strategies(icp_type: &str, by_strategy: Vec<StrategyRate>) -> IcpStrategies {
+fn judge_strategies(icp_type: &str, by_strategy: Vec<StrategyRate>) -> IcpStrategies {
     let mut strategies = by_strategy;
     // Best rate first, compared exactly by cross-multiplying; ties: more contacts first.
     strategies.sort_by(|a, b| {
@@ -258,52 +258,60 @@ pub(crate) fn judge_strategies(icp_type: &str, by_strategy: Vec<StrategyRate>) -
         .iter()
         .filter(|s| s.responses.trials >= MIN_CONTACTS)
         .collect();
-    let counts = strategies
-        .iter()
-        .map(|s| format!("{} {}", s.strategy, s.responses.trials))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let (best, best_vs_rest, independence) = if eligible.len() < 2 {
-        let why = Evidence::NotEnoughData {
-            reason: format!(
-                "{} strateg{} with at least {MIN_CONTACTS} contacts, 2 needed (contacts: {})",
-                eligible.len(),
-                if eligible.len() == 1 { "y" } else { "ies" },
-                if counts.is_empty() { "none" } else { &counts }
+    // The best eligible strategy and the others pooled, when there are two to compare.
+    let split = match eligible.split_first() {
+        Some((best, rest)) if !rest.is_empty() => Some((
+            *best,
+            rest.iter().fold(Rate::default(), |r, s| r + s.responses),
+        )),
+        _ => None,
+    };
+    let (best_vs_rest, independence) = match split {
+        Some((best, rest)) => (
+            two_proportions(
+                best.responses,
+                rest,
+                Alternative::Greater,
+                ALPHA / eligible.len() as f64,
             ),
-        };
-        (None, why.clone(), why)
-    } else {
-        let best = eligible[0];
-        let rest = eligible[1..]
-            .iter()
-            .fold(Rate::default(), |r, s| r + s.responses);
-        let k = eligible.len() as f64;
-        (
-            Some(best.strategy.clone()),
-            two_proportions(best.responses, rest, Alternative::Greater, ALPHA / k),
             independence(
                 &eligible.iter().map(|s| s.responses).collect::<Vec<_>>(),
                 ALPHA,
             ),
-        )
-    };
-    let verdict = match (&best, &best_vs_rest) {
-        (Some(b), e) if e.significant() => format!(
-            "{b} answers best for {icp_type}: {} against {} for the other strategies; significant",
-            eligible[0].responses.display(),
-            eligible[1..]
-                .iter()
-                .fold(Rate::default(), |r, s| r + s.responses)
-                .display()
         ),
-        (Some(b), Evidence::Tested(t)) => format!(
-            "{b} leads for {icp_type} ({}), but not significantly (p = {:.3}): keep testing the strategies",
-            eligible[0].responses.display(),
+        None => {
+            let counts = strategies
+                .iter()
+                .map(|s| format!("{} {}", s.strategy, s.responses.trials))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let why = Evidence::NotEnoughData {
+                reason: format!(
+                    "{} strateg{} with at least {MIN_CONTACTS} contacts, 2 needed (contacts: {})",
+                    eligible.len(),
+                    if eligible.len() == 1 { "y" } else { "ies" },
+                    if counts.is_empty() { "none" } else { &counts }
+                ),
+            };
+            (why.clone(), why)
+        }
+    };
+    let verdict = match (split, &best_vs_rest) {
+        (Some((best, rest)), e) if e.significant() => format!(
+            "{} answers best for {icp_type}: {} against {} for the other strategies; significant",
+            best.strategy,
+            best.responses.display(),
+            rest.display()
+        ),
+        (Some((best, _)), Evidence::Tested(t)) => format!(
+            "{} leads for {icp_type} ({}), but not significantly (p = {:.3}): keep testing the strategies",
+            best.strategy,
+            best.responses.display(),
             t.p_value
         ),
         (_, e) => format!("{icp_type}: {}", e.display()),
     };
+    let best = split.map(|(b, _)| b.strategy.clone());
     IcpStrategies {
         icp_type: icp_type.to_owned(),
         strategies,
@@ -360,7 +368,7 @@ fn responses_by_key(rows: &[EnrolledCounts]) -> BTreeMap<String, (Option<String>
 }
 
 /// Judges one workflow's or sequence's responses this month against last month's.
-pub(crate) fn judge_conversion(
+fn judge_conversion(
     kind: &str,
     key: &str,
     name: &str,
