@@ -22,11 +22,45 @@ pub struct Schedule {
     pub cron: String,
     /// Its actions.
     pub actions: Vec<String>,
-    /// Completed tasks older than this many days are deleted (daily cleanup).
+    /// Completed tasks older than this many days are archived (`clean_up_old_tasks`);
+    /// [`DEFAULT_TASK_RETENTION_DAYS`] when not written.
     pub task_retention_days: Option<u32>,
-    /// Where it is written.
+    /// Who the weekly summary comes from (`sender`, `Name <address>` or an address).
+    pub sender: Option<String>,
+    /// Who receives the weekly summary (`recipients`).
+    pub recipients: Vec<String>,
+    /// Where it is written (for a derived schedule: the file's start).
     pub loc: Loc,
 }
+
+impl Schedule {
+    /// Whether its actions include `action`.
+    pub fn runs(&self, action: &str) -> bool {
+        self.actions.iter().any(|a| a == action)
+    }
+
+    /// The retention of completed tasks, in days.
+    pub fn retention_days(&self) -> u32 {
+        self.task_retention_days
+            .unwrap_or(DEFAULT_TASK_RETENTION_DAYS)
+    }
+}
+
+/// Completed tasks are kept this many days when `task_retention_days` is not written.
+pub const DEFAULT_TASK_RETENTION_DAYS: u32 = 90;
+
+/// The longest retention accepted (ten years).
+const MAX_TASK_RETENTION_DAYS: u32 = 3650;
+
+/// The action that runs the workflows' time-based triggers (`trigger: value held for N
+/// days`); when no schedule lists it, a schedule [`TIME_BASED_KEY`] runs it daily at 06:00.
+pub const TIME_BASED_ACTION: &str = "check_time_based_triggers";
+
+/// The key of the derived schedule of the time-based triggers.
+pub const TIME_BASED_KEY: &str = "time_based_triggers";
+
+/// When the derived schedule of the time-based triggers runs.
+pub const TIME_BASED_CRON: &str = "0 6 * * *";
 
 /// `schedules.yaml`.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -38,7 +72,7 @@ pub struct Schedules {
 }
 
 /// The actions each automation may run.
-pub const SCHEDULE_ACTIONS: [&str; 9] = [
+pub const SCHEDULE_ACTIONS: [&str; 10] = [
     "update_last_activity_dates",
     "clean_up_old_tasks",
     "update_lead_scores",
@@ -48,7 +82,40 @@ pub const SCHEDULE_ACTIONS: [&str; 9] = [
     "analyze_performance_trends",
     "optimize_workflows",
     "generate_optimization_recommendations",
+    TIME_BASED_ACTION,
 ];
+
+/// `text` when it is an email address; otherwise reports it at `node`.
+fn mailbox(text: String, node: &Node, sink: &mut Sink<'_>) -> Option<String> {
+    if is_mailbox(&text) {
+        return Some(text);
+    }
+    sink.hint(
+        node,
+        format!("{text:?} is not an email address"),
+        "write an address (reports@example.com) or a name and an address (Leadflow <reports@example.com>)",
+    );
+    None
+}
+
+/// Whether `text` is an email address, bare or as `Name <address>`: one `@` with
+/// something on either side and no spaces in the address (the mailer checks the rest).
+fn is_mailbox(text: &str) -> bool {
+    let t = text.trim();
+    let addr = match (t.rfind('<'), t.strip_suffix('>')) {
+        (Some(i), Some(_)) => &t[i + 1..t.len() - 1],
+        _ => t,
+    };
+    match addr.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !addr.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
 
 const CRON_HINT: &str =
     "five fields: minute hour day-of-month month day-of-week, for example \"0 9 * * MON\"";
@@ -80,7 +147,14 @@ pub(crate) fn read_schedules(root: &Node, sink: &mut Sink<'_>) -> Schedules {
             continue;
         };
         t.check_keys(
-            &["schedule", "cron", "actions", "task_retention_days"],
+            &[
+                "schedule",
+                "cron",
+                "actions",
+                "task_retention_days",
+                "sender",
+                "recipients",
+            ],
             &format!("automation {key_text:?}"),
             sink,
         );
@@ -121,22 +195,66 @@ pub(crate) fn read_schedules(root: &Node, sink: &mut Sink<'_>) -> Schedules {
         let task_retention_days =
             t.string("task_retention_days", false, sink)
                 .and_then(|(v, n)| match v.parse::<u32>() {
-                    Ok(d) => Some(d),
-                    Err(_) => {
-                        sink.at(
+                    Ok(d) if (1..=MAX_TASK_RETENTION_DAYS).contains(&d) => Some(d),
+                    _ => {
+                        sink.hint(
                             n,
-                            format!("task_retention_days {v:?} is not a whole number of days"),
+                            format!("task_retention_days {v:?} is not a number of days from 1 to {MAX_TASK_RETENTION_DAYS}"),
+                            format!("write a whole number of days, for example {DEFAULT_TASK_RETENTION_DAYS}: completed tasks older than that are archived"),
                         );
                         None
                     }
                 });
+        let sender = t
+            .string("sender", false, sink)
+            .and_then(|(v, n)| mailbox(v, n, sink));
+        let listed = t.strings("recipients", sink);
+        let missing: Vec<&str> = [
+            ("sender", t.get("sender").is_none()),
+            ("recipients", listed.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(k, absent)| absent.then_some(k))
+        .collect();
+        let recipients: Vec<String> = listed
+            .into_iter()
+            .filter_map(|(v, n)| mailbox(v, n, sink))
+            .collect();
+        let actions: Vec<String> = actions.into_iter().map(|(a, _)| a).collect();
+        if actions.iter().any(|a| a == "send_weekly_summary") && !missing.is_empty() {
+            sink.hint(
+                def,
+                format!(
+                    "automation {key_text:?} sends the weekly summary but has no {}",
+                    missing.join(" and no ")
+                ),
+                "add `sender: \"Leadflow <reports@example.com>\"` and `recipients: [\"sales@example.com\"]`, or remove send_weekly_summary",
+            );
+        }
         out.triggers.push(Schedule {
             key: key_text,
             description,
             cron,
-            actions: actions.into_iter().map(|(a, _)| a).collect(),
+            actions,
             task_retention_days,
+            sender,
+            recipients,
             loc: key.loc,
+        });
+    }
+    if !out.triggers.iter().any(|t| t.runs(TIME_BASED_ACTION))
+        && !out.triggers.iter().any(|t| t.key == TIME_BASED_KEY)
+    {
+        out.triggers.push(Schedule {
+            key: TIME_BASED_KEY.to_owned(),
+            description: "Daily at 6:00 AM (derived: no schedule lists check_time_based_triggers)"
+                .to_owned(),
+            cron: TIME_BASED_CRON.to_owned(),
+            actions: vec![TIME_BASED_ACTION.to_owned()],
+            task_retention_days: None,
+            sender: None,
+            recipients: Vec::new(),
+            loc: root.loc,
         });
     }
     out

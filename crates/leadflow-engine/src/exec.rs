@@ -11,7 +11,10 @@
 //!   read from the record, never through search, which lags) and a task with the marker
 //!   settles the intent;
 //! - enrollments are read from HubSpot before a second attempt, and HubSpot refuses a
-//!   contact already in a sequence anyway.
+//!   contact already in a sequence anyway;
+//! - completed tasks the daily cleanup archives (`archive_task`, the intent's subject is
+//!   the task) are read first and archived only while still completed; archiving is
+//!   repeatable.
 //!
 //! A failure HubSpot calls temporary is retried later with backoff; anything else, or too
 //! many attempts, dead-letters that intent with HubSpot's message while the others go on.
@@ -33,6 +36,10 @@ use crate::{EngineError, st};
 
 /// The deal property that makes deal creation idempotent.
 pub const DEAL_KEY: &str = leadflow_config::properties::DEAL_KEY_PROPERTY;
+
+/// The outbox action that archives a completed task (recorded by the daily cleanup in
+/// `leadflow-automation`; the intent's subject is the task's id, its payload unused).
+pub const ARCHIVE_TASK: &str = "archive_task";
 
 /// Attempts before an intent is dead-lettered.
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -288,6 +295,7 @@ impl<'a> Executor<'a> {
             "move_deal",
             "deal_owner",
             "deal_write",
+            ARCHIVE_TASK,
         ] {
             loop {
                 let batch = self
@@ -304,6 +312,7 @@ impl<'a> Executor<'a> {
                     "create_task" => self.tasks(&batch).await?,
                     "enroll" => self.enrollments(&batch).await?,
                     "deal_write" => self.deal_writes(&batch).await?,
+                    ARCHIVE_TASK => self.archive_tasks(&batch).await?,
                     _ => self.deal_updates(&batch).await?,
                 };
                 for (i, o) in batch.iter().zip(outcomes) {
@@ -939,6 +948,74 @@ impl<'a> Executor<'a> {
                     outcome
                 }
                 (Ok(_), None) => Outcome::Retry("nothing was sent".into()),
+            })
+            .collect())
+    }
+
+    /// Completed tasks archived (the daily cleanup; each intent's subject is a task id).
+    /// HubSpot is read first and only tasks it still shows completed are archived, so a
+    /// task reopened since the store saw it survives; archived ones are marked gone in the
+    /// store. Archiving is repeatable, so a retry after an unknown outcome is safe.
+    async fn archive_tasks(&self, batch: &[Intent]) -> Result<Vec<Outcome>, EngineError> {
+        let ids: Vec<String> = batch
+            .iter()
+            .map(|i| i.contact_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let read = match self
+            .client
+            .objects(ObjectType::Tasks)
+            .batch_read(&ids, &["hs_task_status".to_owned()], None)
+            .await
+            .and_then(leadflow_hubspot::BatchOutcome::require_all_chunks)
+        {
+            Ok(o) => o.results,
+            Err(e) => return Ok(batch.iter().map(|_| from_error(&e)).collect()),
+        };
+        let status: BTreeMap<&str, Option<&str>> = read
+            .iter()
+            .map(|t| (t.id.as_str(), t.get("hs_task_status")))
+            .collect();
+        let completed: Vec<String> = ids
+            .iter()
+            .filter(|id| status.get(id.as_str()).copied().flatten() == Some("COMPLETED"))
+            .cloned()
+            .collect();
+        let archived = if completed.is_empty() {
+            Ok(())
+        } else {
+            self.client
+                .objects(ObjectType::Tasks)
+                .batch_archive(&completed)
+                .await
+        };
+        if archived.is_ok() && !completed.is_empty() {
+            let gone: Vec<leadflow_store::Gone> = completed
+                .iter()
+                .map(|id| leadflow_store::Gone {
+                    id: id.clone(),
+                    at: self.now,
+                    merged_into: None,
+                })
+                .collect();
+            self.store
+                .mark_gone(self.portal, ObjectType::Tasks, &gone, "engine")
+                .await
+                .map_err(st)?;
+        }
+        Ok(batch
+            .iter()
+            .map(|i| match status.get(i.contact_id.as_str()) {
+                None => Outcome::Skip("the task is gone from HubSpot already".to_owned()),
+                Some(Some("COMPLETED")) => match &archived {
+                    Ok(()) => Outcome::Done(serde_json::json!({ "archived": i.contact_id })),
+                    Err(e) => from_error(e),
+                },
+                Some(s) => Outcome::Skip(format!(
+                    "the task is not completed in HubSpot (status {}): not archived",
+                    s.unwrap_or("none")
+                )),
             })
             .collect())
     }

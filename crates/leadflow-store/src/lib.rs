@@ -28,7 +28,7 @@ mod store;
 mod webhooks;
 
 pub use advice::{EnrolledCounts, ScoreCounts};
-pub use automation::ScheduleRun;
+pub use automation::{ReportDelivery, ScheduleRun};
 pub use error::{Error, Result};
 pub use health::{CountCheck, LatencyFlush};
 pub use outbox::{EnrollmentRow, Intent, NewEnrollment, NewIntent};

@@ -28,14 +28,14 @@ pub struct IdRange<'a> {
 
 impl IdRange<'_> {
     /// `column > $n [AND column <= $n+1]`.
-    fn sql(&self, column: &str, n: usize) -> String {
+    pub(crate) fn sql(&self, column: &str, n: usize) -> String {
         match self.upto {
             Some(_) => format!("{column} > ${n} AND {column} <= ${}", n + 1),
             None => format!("{column} > ${n}"),
         }
     }
 
-    fn bind<'q>(
+    pub(crate) fn bind<'q>(
         &self,
         q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>

@@ -6,6 +6,8 @@ use std::path::Path;
 use leadflow_config::workflows::{ActionKind, Trigger};
 use leadflow_config::{Diagnostic, PropertyKind, init, load};
 
+mod schedules;
+
 fn project_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path(), false).unwrap();
@@ -98,7 +100,7 @@ fn the_specs_configuration_loads_clean() {
             .iter()
             .map(|t| t.cron.as_str())
             .collect::<Vec<_>>(),
-        ["0 6 * * *", "0 9 * * MON", "0 10 1 * *"]
+        ["0 6 * * *", "0 9 * * MON", "0 10 1 * *", "0 6 * * *"]
     );
     assert_eq!(project.reports.reports[0].metrics.len(), 5);
     assert_eq!(project.reports.dashboards[0].widgets.len(), 5);

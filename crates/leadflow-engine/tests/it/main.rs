@@ -1,6 +1,8 @@
 //! The engine against the sandbox: the spec's workflows carried out exactly once, through
 //! faults and interrupted runs.
 
+mod archive_tasks;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -60,7 +62,7 @@ fn contact_properties() -> Vec<String> {
     .to_vec()
 }
 
-struct World {
+pub(crate) struct World {
     sb: SandboxHandle,
     client: Client,
     store: Store,
@@ -68,7 +70,7 @@ struct World {
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let (project, pdir) = project();
     let mut config = SandboxConfig::default();
     config.limits.search_per_second = 1000;
