@@ -4,6 +4,7 @@
 //! database); without it the PostgreSQL half prints a skip reason, unless
 //! `LEADFLOW_REQUIRE_POSTGRES=1` (CI), where it fails.
 
+mod advice;
 mod health;
 mod reports;
 mod schedule_runs;
