@@ -148,7 +148,6 @@ pub(crate) fn judge(
     } else {
         None
     };
-    let pct = |r: &Rate| r.display();
     let verdict = match (suggested, &evidence) {
         (Some(s), _) if s < threshold => format!(
             "meetings come from score {s}{} about as often as from {threshold}+ ({} against {}) and more often than from lower scores: consider creating deals from {s}",
@@ -157,25 +156,31 @@ pub(crate) fn judge(
             } else {
                 String::new()
             },
-            pct(&sum(scores, |x| (s..threshold).contains(&x))),
-            pct(&at_or_above)
+            sum(scores, |x| (s..threshold).contains(&x)).display(),
+            at_or_above.display()
         ),
         (Some(s), _) => format!(
             "contacts at score {threshold} meet no more often than those below it ({} against {}) and less often than those above: consider creating deals from {s}",
-            pct(&sum(scores, |x| x == threshold)),
-            pct(&sum(scores, |x| x < threshold))
+            sum(scores, |x| x == threshold).display(),
+            sum(scores, |x| x < threshold).display()
         ),
         (None, Evidence::NotEnoughData { reason }) => format!(
             "not enough data to judge the threshold {threshold}: score {} has {}, {threshold}+ has {} ({reason})",
             threshold - 1,
-            pct(&just_below),
-            pct(&at_or_above)
+            just_below.display(),
+            at_or_above.display()
+        ),
+        (None, Evidence::Tested(t)) if t.significant => format!(
+            "the threshold {threshold} holds: score {} meets at {}, significantly less than {threshold}+ at {}",
+            threshold - 1,
+            just_below.display(),
+            at_or_above.display()
         ),
         (None, Evidence::Tested(_)) => format!(
-            "the threshold {threshold} holds: score {} meets at {}, {threshold}+ at {}",
+            "score {} meets at {} against {} for {threshold}+ (no significant difference), but not clearly more often than lower scores: no change suggested",
             threshold - 1,
-            pct(&just_below),
-            pct(&at_or_above)
+            just_below.display(),
+            at_or_above.display()
         ),
     };
     ThresholdAdvice {
