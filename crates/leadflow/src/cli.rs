@@ -69,6 +69,8 @@ enum Command {
     },
     /// A report or dashboard from reports.yaml, computed from the store: a table, JSON or CSV.
     Report(crate::report_cmd::ReportArgs),
+    /// Optimisation advice for a month: trends, best strategies, deal thresholds, stalled workflows; a suggested diff, never applied.
+    Advise(crate::advise_cmd::AdviseArgs),
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +147,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Score { command } => crate::score_cmd::run(command).await,
         Command::Automation { command } => crate::automation_cmd::run(command).await,
         Command::Report(args) => crate::report_cmd::run(args).await,
+        Command::Advise(args) => crate::advise_cmd::run(args).await,
         Command::Status(args) => crate::status_cmd::run(args).await,
     }
 }

@@ -3,6 +3,7 @@
 //! `main` owns the exit policy: 0 on success, 1 when a command ran but found problems,
 //! 2 on usage or fatal errors. Errors are printed once, with their cause chain.
 
+mod advise_cmd;
 mod automation_cmd;
 mod bench;
 mod cli;

@@ -4,7 +4,8 @@
 //! an interval, the reconciliation and association sweeps on a longer one, and the
 //! workflow engine on the events all of these store (it starts once the project loads and
 //! the portal has the stages and sequences the workflows name). `/health` and `/metrics`
-//! (Prometheus). Later issues add the scheduler and the dashboard.
+//! (Prometheus). The scheduler (`schedules.yaml`: the daily cleanup, the weekly report,
+//! the time-based workflow triggers, the monthly advice) runs beside them.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -159,7 +160,6 @@ async fn background_sync(
     // then (or while the project has problems) it says why, once, and tries again.
     let mut workflows: Option<Workflows> = None;
     let mut last_refusal = String::new();
-    let mut last_tick: Option<jiff::Timestamp> = None;
     let opts = StepOptions {
         portal,
         types: leadflow_core::ObjectType::ALL.to_vec(),
@@ -198,12 +198,9 @@ async fn background_sync(
                 }
                 if let Some(w) = &workflows {
                     let now = jiff::Timestamp::now();
-                    // Time-based triggers are checked hourly; events on every pass.
-                    let tick = last_tick.is_none_or(|t: jiff::Timestamp| now.duration_since(t) >= jiff::SignedDuration::from_hours(1));
-                    if tick {
-                        last_tick = Some(now);
-                    }
-                    match leadflow_engine::pass(&w.engine, &client, &store, &w.map, now, &w.tz, tick).await {
+                    // Events on every pass; the time-based triggers run on the scheduler
+                    // (schedules.yaml), not here.
+                    match leadflow_engine::pass(&w.engine, &client, &store, &w.map, now, &w.tz, false).await {
                         Ok(r) if r.ingested.enrolled + r.ticked.enrolled > 0 || r.executed != leadflow_engine::ExecReport::default() => {
                             tracing::info!(
                                 enrolled = r.ingested.enrolled + r.ticked.enrolled,
@@ -287,6 +284,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         portal: args.store.portal.clone(),
         workflows: project.workflows,
     });
+    let scheduler_store = store.clone();
     let app = leadflow_server::router(store, config)
         .route(
             "/api/contacts/{email}/history",
@@ -322,9 +320,29 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             None => std::future::pending().await,
         }
     };
-    tokio::select! {
-        served = server => served.context("serving")?,
-        () = background => {}
-    }
+    // The scheduler (schedules.yaml) runs beside them and stops, after the job under way,
+    // at Ctrl-C or when the server stops.
+    let stopped = tokio::sync::Notify::new();
+    let serving = async {
+        let served = tokio::select! {
+            served = server => served.context("serving"),
+            () = background => Ok(()),
+        };
+        stopped.notify_one();
+        served
+    };
+    let scheduler = crate::automation_cmd::serve_scheduler(
+        &args.config,
+        &scheduler_store,
+        &args.store,
+        async {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = stopped.notified() => {}
+            }
+        },
+    );
+    let (served, ()) = tokio::join!(serving, scheduler);
+    served?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,17 +1,22 @@
-//! The daily scoring run and the scheduler against a real store (SQLite): only changed
-//! scores become write intents, once a day, in the payload the engine's executor reads;
-//! a due slot runs once however many workers run the scheduler.
+//! The scheduled jobs against a real store (SQLite, and PostgreSQL when
+//! `LEADFLOW_TEST_DATABASE_URL` is set): only changed scores become write intents, once a
+//! day, in the payload the engine's executor reads; a due slot runs once however many
+//! workers run the scheduler.
+
+mod daily;
+mod scheduler;
+mod weekly;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
-use jiff::Timestamp;
 use jiff::civil::date;
-use leadflow_automation::{JobOutcome, ScoringReport, run_due, run_scoring, score, write_payload};
+use leadflow_automation::{ScoringReport, run_scoring, score, write_payload};
 use leadflow_config::Project;
 use leadflow_core::ObjectType;
 use leadflow_store::{Store, StoredRecord};
 
-fn project() -> Project {
+pub(crate) fn project() -> Project {
     let dir = tempfile::tempdir().unwrap();
     leadflow_config::init(dir.path(), false).unwrap();
     let (project, diags) = leadflow_config::load(dir.path());
@@ -19,7 +24,7 @@ fn project() -> Project {
     project
 }
 
-async fn store() -> (Store, tempfile::TempDir) {
+pub(crate) async fn store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("leadflow.db").display());
     (Store::connect(&url).await.unwrap(), dir)
@@ -34,7 +39,7 @@ const STATUSES: [&str; 4] = [
 
 /// 250 contacts with varied fit, status and activity; every other one (from 120 on) has
 /// its score stored already, the rest a stale or no score. Returns how many are stale.
-async fn seed(store: &Store, project: &Project) -> u64 {
+pub(crate) async fn seed(store: &Store, project: &Project) -> u64 {
     let today = date(2026, 11, 25);
     let mut records = Vec::new();
     let mut stale = 0;
@@ -159,101 +164,53 @@ async fn only_changed_scores_become_write_intents_once_a_day_that_the_engine_rea
     assert!(next.intents > 0 && next.intents == next.changed, "{next:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_due_slot_runs_once_however_many_workers_and_the_others_only_wait() {
-    let mut project = project();
-    project.schedules.time_zone = "Europe/Berlin".to_owned();
-    let (store, _dir) = store().await;
-    seed(&store, &project).await;
-    let now: Timestamp = "2026-11-25T09:00:00Z".parse().unwrap();
-    let workers: Vec<_> = (0..4)
-        .map(|_| {
-            let (store, project) = (store.clone(), project.clone());
-            tokio::spawn(async move {
-                run_due(&store, "p", &project.schedules, &project.scoring, now, 42)
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
-    let mut ran = 0;
-    for w in workers {
-        let reports = w.await.unwrap();
-        let keys: Vec<&str> = reports.iter().map(|r| r.key.as_str()).collect();
-        assert_eq!(
-            keys,
-            ["daily_cleanup", "weekly_reporting", "monthly_optimization"]
-        );
-        match &reports[0].outcome {
-            JobOutcome::Ran {
-                slot,
-                date,
-                scoring,
-                ..
-            } => {
-                ran += 1;
-                assert_eq!(slot.to_string(), "2026-11-25T05:00:00Z");
-                assert_eq!(date.to_string(), "2026-11-25");
-                assert_eq!(scoring.read, 250);
-            }
-            JobOutcome::ClaimedElsewhere { .. } | JobOutcome::NotDue { .. } => {}
-            other => panic!("{other:?}"),
+/// A fresh PostgreSQL database, or `None` (with the reason printed) when none is configured.
+async fn postgres(test: &str) -> Option<Store> {
+    let Ok(base) = std::env::var("LEADFLOW_TEST_DATABASE_URL") else {
+        if std::env::var("LEADFLOW_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+            panic!("LEADFLOW_REQUIRE_POSTGRES=1 but LEADFLOW_TEST_DATABASE_URL is not set");
         }
-        assert_eq!(reports[1].outcome, JobOutcome::NoJobYet);
-        assert_eq!(reports[2].outcome, JobOutcome::NoJobYet);
-        assert_eq!(
-            reports[1].next.map(|t| t.to_string()).as_deref(),
-            Some("2026-11-30T08:00:00Z")
+        println!(
+            "skipped: {test} on PostgreSQL (set LEADFLOW_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test)"
         );
-    }
-    assert_eq!(ran, 1);
-    let last = store
-        .last_schedule_run("p", "daily_cleanup")
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("leadflow_test_automation_{test}_{}", std::process::id());
+    let admin = sqlx::AnyPool::connect(&base)
         .await
-        .unwrap()
-        .unwrap();
-    assert_eq!((last.started_at, last.finished_at), (42, Some(42)));
-    assert!(last.outcome.unwrap().starts_with("lead scoring: 250 read"));
-    // The intents are stamped with the wall clock given, not the slot or `now`.
-    let intents = store.intents_of("p", "1000").await.unwrap();
-    assert_eq!(intents[0].created_at, 42);
-    assert!(
-        store
-            .last_schedule_run("p", "weekly_reporting")
+        .expect("the test PostgreSQL answers");
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&admin)
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create a test database");
+    admin.close().await;
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .expect("a database URL ends in /dbname");
+    Some(
+        Store::connect(&format!("{prefix}/{name}"))
             .await
-            .unwrap()
-            .is_none()
-    );
+            .expect("connect to the test database"),
+    )
+}
 
-    // Later the same day: nothing due; the next morning: the next slot.
-    let later = run_due(
-        &store,
-        "p",
-        &project.schedules,
-        &project.scoring,
-        now + jiff::SignedDuration::from_hours(8),
-        43,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        later[0].outcome,
-        JobOutcome::NotDue {
-            last: Some("2026-11-25T05:00:00Z".parse().unwrap())
-        }
-    );
-    let tomorrow = run_due(
-        &store,
-        "p",
-        &project.schedules,
-        &project.scoring,
-        "2026-11-26T05:00:00Z".parse().unwrap(),
-        44,
-    )
-    .await
-    .unwrap();
-    assert!(
-        matches!(tomorrow[0].outcome, JobOutcome::Ran { missed: 0, .. }),
-        "{tomorrow:?}"
-    );
+/// Runs `body` on a fresh SQLite store, then on a fresh PostgreSQL database when one is
+/// configured.
+pub(crate) async fn on_both<F, Fut>(test: &str, body: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let (store, _dir) = store().await;
+    body(store).await;
+    if let Some(store) = postgres(test).await {
+        body(store.clone()).await;
+        store.close().await;
+    }
 }

@@ -137,11 +137,39 @@ async fn the_daily_run_queues_changed_scores_and_the_portal_then_holds_the_compu
         "{out}"
     );
     assert!(out.contains("ran the 2026-11-24 06:00 slot"), "{out}");
-    assert_eq!(
-        out.matches("scheduled; their jobs arrive with the reports")
-            .count(),
-        2,
-        "weekly and monthly: {out}"
+    // Nothing in the store is engagement (a backfill logs no responses), no task is old.
+    assert!(
+        out.contains(&format!("daily_cleanup: last activity dates: {} contacts read, 0 with engagement in the store, 0 dates moved", before.len())),
+        "{out}"
+    );
+    assert!(
+        out.contains("daily_cleanup: old tasks: 0 tasks read, 0 completed"),
+        "{out}"
+    );
+    // The weekly and monthly slots before now are caught up; no SMTP server is set.
+    let data = dir.path().join("reports");
+    assert!(out.contains("ran the 2026-11-23 09:00 slot"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "weekly_reporting: weekly report archived in {}, not mailed: no SMTP server is configured (LEADFLOW_SMTP_URL)",
+            data.join("weekly/2026-11-23").display()
+        )),
+        "{out}"
+    );
+    assert!(
+        data.join("weekly/2026-11-23/lead_generation_report.html")
+            .is_file()
+    );
+    assert!(
+        out.contains(&format!(
+            "monthly_optimization: optimisation advice archived in {}",
+            data.join("monthly/2026-11-01").display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("time_based_triggers: time-based triggers: 0 contact(s) due on 2026-11-24"),
+        "{out}"
     );
     // The same slot again: nothing runs, nothing is queued twice.
     let again = ok(&["automation", "run", "--config", &d, "--now", now], &env).await;
@@ -221,4 +249,115 @@ async fn the_daily_run_queues_changed_scores_and_the_portal_then_holds_the_compu
         "{}",
         text(&o)
     );
+}
+
+/// Accepts SMTP sessions on 127.0.0.1 and sends each message's DATA on the channel.
+async fn smtp_responder() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 test\r\n").await;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    if upper.starts_with("DATA") {
+                        let _ = write.write_all(b"354 go ahead\r\n").await;
+                        let mut data = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            data.push_str(&l);
+                            data.push('\n');
+                        }
+                        let _ = tx.send(data);
+                    } else if upper.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        break;
+                    }
+                    let answer: &[u8] = if upper.starts_with("EHLO") {
+                        b"250-test\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("DATA") {
+                        b"250 queued\r\n"
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    if write.write_all(answer).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_the_schedules_at_start_up_archiving_and_mailing_the_weekly_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    let o = crate::leadflow(&["init", project.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (port, mut mails) = smtp_responder().await;
+    let log = dir.path().join("serve.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leadflow"))
+        .args([
+            "serve",
+            "--receive-only",
+            "--bind",
+            "127.0.0.1:0",
+            "--config",
+        ])
+        .arg(&project)
+        .env(
+            "LEADFLOW_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("leadflow.db").display()),
+        )
+        .env("LEADFLOW_WEBHOOK_SECRET", "s")
+        .env("LEADFLOW_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // The latest Monday 09:00 (UTC, the template's zone) is caught up at start-up.
+    let now = jiff::Timestamp::now();
+    let monday = leadflow_automation::CronSchedule::new("w", "0 9 * * MON", "UTC")
+        .unwrap()
+        .slot_at_or_before(now)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let mail = tokio::time::timeout(std::time::Duration::from_secs(120), mails.recv()).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let mail = match mail {
+        Ok(Some(m)) => m,
+        _ => panic!(
+            "no mail from serve; its log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        ),
+    };
+    assert!(mail.contains("To: sales-team@example.com"), "{mail}");
+    assert!(
+        mail.contains(&format!("Subject: Leadflow weekly reporting: {monday}")),
+        "{mail}"
+    );
+    for name in ["lead_generation_report.html", "lead_generation_report.csv"] {
+        assert!(mail.contains(&format!("filename=\"{name}\"")), "{mail}");
+        assert!(
+            dir.path()
+                .join("reports/weekly")
+                .join(monday.to_string())
+                .join(name)
+                .is_file(),
+            "{name}"
+        );
+    }
 }

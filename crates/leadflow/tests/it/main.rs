@@ -8,6 +8,7 @@ use std::process::Output;
 
 use leadflow_sandbox::{Sandbox, SandboxConfig, SandboxHandle, TokenGrant};
 
+mod advise;
 mod automation;
 mod dashboard;
 mod properties;
