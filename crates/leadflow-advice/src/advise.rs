@@ -563,7 +563,8 @@ pub async fn advise(
     }
     for t in &thresholds {
         if t.suggested.is_some() {
-            suggestions.push(t.verdict.clone());
+            let names: Vec<&str> = t.uses.iter().map(|u| u.name.as_str()).collect();
+            suggestions.push(format!("{}: {}", names.join(", "), t.verdict));
         }
     }
     for c in &conversions {

@@ -93,17 +93,22 @@ impl Test {
         }
     }
 
-    /// `z = 2.31, p = 0.021 < 0.05: significant`.
+    /// `z = 2.31, p = 0.021 < 0.05: significant` (`p < 0.001` below that).
     pub fn display(&self) -> String {
         let name = if self.test.starts_with("chi") {
             "χ²"
         } else {
             "z"
         };
+        // Three decimals would print a tiny p-value as 0.000.
+        let p = if self.p_value < 0.001 {
+            "p < 0.001".to_owned()
+        } else {
+            format!("p = {:.3}", self.p_value)
+        };
         format!(
-            "{name} = {:.2}, p = {:.3} {} {}: {}",
+            "{name} = {:.2}, {p} {} {}: {}",
             self.statistic,
-            self.p_value,
             if self.significant { "<" } else { "≥" },
             trim_float(self.alpha),
             if self.significant {

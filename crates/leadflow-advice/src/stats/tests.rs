@@ -117,3 +117,31 @@ fn counts_over_months_of_different_lengths() {
     assert!(!t.significant);
     assert!(!two_counts(3, 30, 4, 30, ALPHA).tested());
 }
+
+#[test]
+fn tests_read_with_their_level_and_tiny_p_values_as_below_a_thousandth() {
+    let t = tested(two_proportions(
+        Rate::new(60, 100),
+        Rate::new(40, 100),
+        Alternative::TwoSided,
+        ALPHA,
+    ));
+    assert_eq!(t.display(), "z = 2.83, p = 0.005 < 0.05: significant");
+    let t = tested(two_proportions(
+        Rate::new(90, 100),
+        Rate::new(10, 100),
+        Alternative::TwoSided,
+        ALPHA / 3.0,
+    ));
+    assert_eq!(t.display(), "z = 11.31, p < 0.001 < 0.0167: significant");
+    let e = two_proportions(
+        Rate::new(1, 2),
+        Rate::new(1, 2),
+        Alternative::TwoSided,
+        ALPHA,
+    );
+    assert_eq!(
+        e.display(),
+        "not enough data: the first group has 2 contacts, fewer than 30"
+    );
+}
