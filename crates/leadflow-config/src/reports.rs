@@ -80,7 +80,82 @@ pub struct Reports {
     pub dashboards: Vec<Dashboard>,
 }
 
-fn breakdown_property(name: &str, schema: &PropertySchema) -> Option<String> {
+/// The contact properties reports can filter, group and chart by: those the store keeps in
+/// columns (`leadflow_store::MANAGED_COLUMNS`; a reports test keeps the two lists equal).
+pub const COUNTED_PROPERTIES: [&str; 13] = [
+    "email",
+    "lead_source",
+    "icp_type",
+    "icp_fit_score",
+    "lead_score",
+    "response_status",
+    "qualification_status",
+    "campaign_tag",
+    "session_id",
+    "message_strategy",
+    "last_outreach_date",
+    "last_activity_date",
+    "hubspot_owner_id",
+];
+
+/// A report filter reports can compute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReportFilter {
+    /// `<counted property> == 'value'`: the internal name and the value.
+    Equals(String, String),
+    /// `created_date >= {{ current_date - N days }}`: N.
+    CreatedSince(i64),
+}
+
+fn unquote(text: &str) -> Option<&str> {
+    let t = text.trim();
+    let inner = t
+        .strip_prefix('\'')
+        .and_then(|s| s.strip_suffix('\''))
+        .or_else(|| t.strip_prefix('"').and_then(|s| s.strip_suffix('"')))?;
+    (!inner.contains(['\'', '"'])).then_some(inner)
+}
+
+/// `{{ current_date - 30 days }}` → 30.
+fn days_back(text: &str) -> Option<i64> {
+    let inner = text
+        .trim()
+        .strip_prefix("{{")?
+        .strip_suffix("}}")?
+        .trim()
+        .strip_prefix("current_date")?
+        .trim()
+        .strip_prefix('-')?
+        .trim();
+    let (n, unit) = inner.split_once(char::is_whitespace)?;
+    matches!(unit.trim(), "day" | "days")
+        .then(|| n.parse().ok())
+        .flatten()
+        .filter(|n| (0..=36_500).contains(n))
+}
+
+/// A report filter as reports compute it, or `None` for one they cannot: reports count
+/// `<counted property> == 'value'` (by label or internal name) and
+/// `created_date >= {{ current_date - N days }}`, nothing else.
+pub fn report_filter(source: &str, schema: &PropertySchema) -> Option<ReportFilter> {
+    let source = source.trim();
+    if let Some((left, right)) = source.split_once(">=") {
+        return matches!(left.trim(), "created_date" | "createdate")
+            .then(|| days_back(right).map(ReportFilter::CreatedSince))
+            .flatten();
+    }
+    let (left, right) = source.split_once("==")?;
+    let (name, _) = schema.kind_of(ObjectType::Contacts, left.trim())?;
+    if !COUNTED_PROPERTIES.contains(&name.as_str()) {
+        return None;
+    }
+    Some(ReportFilter::Equals(name, unquote(right)?.to_owned()))
+}
+
+/// The contact property a breakdown or a chart's "by" names (label or internal name, or
+/// one of the aliases `campaign`, `icp`, `strategy`), internal name; `None` when there is
+/// no such property.
+pub fn report_property(name: &str, schema: &PropertySchema) -> Option<String> {
     let aliases = [
         ("campaign", "campaign_tag"),
         ("icp", "icp_type"),
@@ -105,7 +180,11 @@ fn chart_known(chart: &str, schema: &PropertySchema) -> bool {
     METRICS
         .iter()
         .any(|m| m.eq_ignore_ascii_case(metric.trim()))
-        && breakdown_property(by.trim(), schema).is_some()
+        && report_property(by.trim(), schema).is_some_and(|p| counted(&p))
+}
+
+fn counted(property: &str) -> bool {
+    COUNTED_PROPERTIES.contains(&property)
 }
 
 pub(crate) fn read_file(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_>) -> Reports {
@@ -176,7 +255,18 @@ pub(crate) fn read_file(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_
             let mut filters = Vec::new();
             for (f, n) in r.strings("filters", sink) {
                 let source = f.replace("created_date", "createdate");
-                for p in crate::expr::check_condition(&source, schema) {
+                let problems = crate::expr::check_condition(&source, schema);
+                if problems.is_empty() && report_filter(&f, schema).is_none() {
+                    sink.hint(
+                        n,
+                        format!("reports cannot compute the filter {f:?}"),
+                        format!(
+                            "reports count `<property> == 'value'` on one of {} and `created_date >= {{{{ current_date - N days }}}}`",
+                            COUNTED_PROPERTIES.join(", ")
+                        ),
+                    );
+                }
+                for p in problems {
                     sink.error(n.loc, p.message, p.hint);
                 }
                 filters.push(Condition {
@@ -193,7 +283,12 @@ pub(crate) fn read_file(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_
             }
             let mut breakdowns = Vec::new();
             for (b, n) in r.strings("breakdowns", sink) {
-                match breakdown_property(&b, schema) {
+                match report_property(&b, schema) {
+                    Some(p) if !counted(&p) => sink.hint(
+                        n,
+                        format!("reports cannot break down by {b:?}"),
+                        format!("breakdowns are one of {}", COUNTED_PROPERTIES.join(", ")),
+                    ),
                     Some(p) => breakdowns.push(p),
                     None => {
                         let known = schema.known_names(ObjectType::Contacts);
@@ -212,7 +307,7 @@ pub(crate) fn read_file(root: &Node, schema: &PropertySchema, sink: &mut Sink<'_
             let charts = r.strings("charts", sink);
             for (c, n) in &charts {
                 if !chart_known(c, schema) {
-                    sink.hint(n, format!("unknown chart {c:?}"), "charts are \"<metric> by <breakdown>\" (\"Response Rate by ICP Type\"), \"Lead Score Distribution\" or \"Activity Timeline\"");
+                    sink.hint(n, format!("unknown chart {c:?}"), "charts are \"<metric> by <property>\" (\"Response Rate by ICP Type\"; the property one reports can group by), \"Lead Score Distribution\" or \"Activity Timeline\"");
                 }
             }
             out.reports.push(Report {

@@ -10,6 +10,8 @@ pub const RESPONDED: [&str; 3] = ["Interested", "Not Interested", "Meeting Sched
 pub const MEETING: &str = "Meeting Scheduled";
 /// Qualification statuses that count as qualified.
 pub const QUALIFIED: [&str; 2] = ["Qualified", "Hot Lead"];
+/// Response statuses that count as interested or better (the funnel's third stage).
+pub const INTERESTED: [&str; 2] = ["Interested", "Meeting Scheduled"];
 
 /// A metric's or widget's value. A ratio or an average exists only over a non-empty
 /// denominator; otherwise the value is [`Value::NoData`], never NaN.
@@ -112,6 +114,18 @@ impl Value {
             Self::NoData => "no data".to_owned(),
         }
     }
+
+    /// The value as a chart's point shows it: a ratio with what it is computed from
+    /// (`12.5% (5/40)`), anything else as [`Value::display`].
+    pub fn point_display(&self) -> String {
+        match self {
+            Self::Ratio {
+                numerator,
+                denominator,
+            } => format!("{} ({numerator}/{denominator})", self.display()),
+            _ => self.display(),
+        }
+    }
 }
 
 fn money(cents: i64) -> String {
@@ -177,8 +191,12 @@ impl Tally {
     /// A report metric by its catalogue name (case-insensitive), or `None` for a name that
     /// is not a metric.
     pub fn metric(&self, name: &str) -> Option<Value> {
-        let known = Metric::from_name(name)?;
-        Some(match known {
+        Some(self.value(Metric::from_name(name)?))
+    }
+
+    /// A report metric's value over this set.
+    pub fn value(&self, metric: Metric) -> Value {
+        match metric {
             Metric::TotalContactsCreated => Value::Count {
                 count: self.contacts,
             },
@@ -186,7 +204,7 @@ impl Tally {
             Metric::ResponseRate => Value::ratio(self.responded, self.contacts),
             Metric::QualificationRate => Value::ratio(self.qualified, self.contacts),
             Metric::MeetingConversionRate => Value::ratio(self.meetings, self.responded),
-        })
+        }
     }
 }
 
@@ -215,12 +233,79 @@ impl Metric {
         (Self::MeetingConversionRate, "Meeting Conversion Rate"),
     ];
 
+    /// Its catalogue name.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(m, _)| *m == self)
+            .map_or("", |(_, n)| n)
+    }
+
     /// The metric a catalogue name names (case-insensitive).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL
             .iter()
             .find(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
             .map(|(m, _)| *m)
+    }
+}
+
+/// The Lead Qualification Funnel's stages, each a subset of the one before
+/// (`docs/metrics.md`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Funnel {
+    /// Every contact.
+    pub contacts: i64,
+    /// Contacts whose response status is one of [`RESPONDED`].
+    pub responded: i64,
+    /// Contacts whose response status is one of [`INTERESTED`].
+    pub interested: i64,
+    /// Interested-or-better contacts whose qualification status is one of [`QUALIFIED`].
+    pub qualified: i64,
+    /// Qualified contacts whose response status is [`MEETING`].
+    pub meetings: i64,
+}
+
+impl Funnel {
+    /// The stages' names, in order.
+    pub const STAGES: [&'static str; 5] = [
+        "Contacts",
+        "Responded",
+        "Interested or better",
+        "Qualified",
+        "Meeting Scheduled",
+    ];
+
+    /// Adds a group of contacts that share a response and a qualification status.
+    pub fn add(&mut self, counts: &leadflow_store::ContactCounts) {
+        let response = counts.response_status.as_deref().unwrap_or_default();
+        let qualification = counts.qualification_status.as_deref().unwrap_or_default();
+        let n = counts.contacts;
+        let qualified = QUALIFIED.contains(&qualification);
+        self.contacts += n;
+        if RESPONDED.contains(&response) {
+            self.responded += n;
+        }
+        if INTERESTED.contains(&response) {
+            self.interested += n;
+            if qualified {
+                self.qualified += n;
+                if response == MEETING {
+                    self.meetings += n;
+                }
+            }
+        }
+    }
+
+    /// The stage counts, in the order of [`Funnel::STAGES`].
+    pub fn counts(&self) -> [i64; 5] {
+        [
+            self.contacts,
+            self.responded,
+            self.interested,
+            self.qualified,
+            self.meetings,
+        ]
     }
 }
 

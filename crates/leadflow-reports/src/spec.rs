@@ -4,11 +4,11 @@
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use leadflow_config::properties::PropertySchema;
-use leadflow_config::reports::Report;
-use leadflow_core::ObjectType;
+use leadflow_config::reports::{Report, ReportFilter, report_filter, report_property};
 use leadflow_store::{ContactFilter, MANAGED_COLUMNS};
 
 use crate::Error;
+use crate::metrics::Metric;
 
 /// How far back a report looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +43,8 @@ impl Since {
     }
 }
 
-/// The instants a report counts: `[from, until)`, unix ms.
+/// The instants a report counts: `[from, until)`, unix ms, and the time zone and instant
+/// its days and weeks are read in.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Period {
     /// The first instant counted.
@@ -52,6 +53,12 @@ pub struct Period {
     pub until_ms: Option<i64>,
     /// The first instant, RFC 3339 in UTC, for readers.
     pub from: String,
+    /// The instant the report is computed as of (unix ms): where the Activity Timeline's
+    /// last day and the Response Rate Trends' last week end, when `until_ms` is open.
+    pub now_ms: i64,
+    /// The project's time zone, in which days and weeks begin.
+    #[serde(skip)]
+    pub zone: TimeZone,
 }
 
 impl Period {
@@ -75,8 +82,64 @@ impl Period {
             from_ms: from.as_millisecond(),
             until_ms: None,
             from: from.to_string(),
+            now_ms: now.as_millisecond(),
+            zone: tz.clone(),
         })
     }
+
+    /// The last instant the period can hold contacts up to: `until_ms`, else now.
+    pub(crate) fn end_ms(&self) -> i64 {
+        self.until_ms.unwrap_or(self.now_ms)
+    }
+}
+
+/// Filters a reader adds to a report or dashboard (the web dashboard's, `--campaign` and
+/// `--icp`): contacts whose campaign tag and ICP type equal these, as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Filters {
+    /// `campaign_tag` equals this.
+    pub campaign: Option<String>,
+    /// `icp_type` equals this.
+    pub icp_type: Option<String>,
+}
+
+impl Filters {
+    /// The filters as `(property, value)` pairs, internal names.
+    pub fn equals(&self) -> Vec<(String, String)> {
+        [
+            ("campaign_tag", &self.campaign),
+            ("icp_type", &self.icp_type),
+        ]
+        .into_iter()
+        .filter_map(|(p, v)| Some((p.to_owned(), v.clone()?)))
+        .collect()
+    }
+
+    /// `filter` narrowed by these filters.
+    pub(crate) fn narrow(&self, mut filter: ContactFilter) -> ContactFilter {
+        filter.equals.extend(self.equals());
+        filter
+    }
+}
+
+/// A chart of a report, as the store can count it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChartSpec {
+    /// "<metric> by <property>": the metric per value of a property.
+    ByProperty {
+        /// The name as written.
+        name: String,
+        /// The metric.
+        metric: Metric,
+        /// The property (internal name).
+        property: String,
+        /// The property as the name writes it (the x axis's title).
+        label: String,
+    },
+    /// "Lead Score Distribution".
+    ScoreDistribution,
+    /// "Activity Timeline".
+    ActivityTimeline,
 }
 
 /// A report as the store can count it.
@@ -96,70 +159,61 @@ pub struct ReportSpec {
     pub metrics: Vec<String>,
     /// Breakdown properties, internal names.
     pub breakdowns: Vec<String>,
+    /// Its charts, in the configuration's order.
+    pub charts: Vec<ChartSpec>,
 }
 
 fn managed(property: &str) -> bool {
     MANAGED_COLUMNS.iter().any(|(p, _)| *p == property)
 }
 
-fn unquote(text: &str) -> Option<&str> {
-    let t = text.trim();
-    let inner = t
-        .strip_prefix('\'')
-        .and_then(|s| s.strip_suffix('\''))
-        .or_else(|| t.strip_prefix('"').and_then(|s| s.strip_suffix('"')))?;
-    (!inner.contains(['\'', '"'])).then_some(inner)
-}
-
-/// `{{ current_date - 30 days }}` → 30.
-fn days_back(text: &str) -> Option<i64> {
-    let inner = text
-        .trim()
-        .strip_prefix("{{")?
-        .strip_suffix("}}")?
-        .trim()
-        .strip_prefix("current_date")?
-        .trim()
-        .strip_prefix('-')?
-        .trim();
-    let (n, unit) = inner.split_once(char::is_whitespace)?;
-    matches!(unit.trim(), "day" | "days")
-        .then(|| n.parse().ok())
-        .flatten()
-        .filter(|n| (0..=36_500).contains(n))
+fn chart_spec(report: &str, chart: &str, schema: &PropertySchema) -> Result<ChartSpec, Error> {
+    let known = |c: &str| chart.trim().eq_ignore_ascii_case(c);
+    if known("Lead Score Distribution") {
+        return Ok(ChartSpec::ScoreDistribution);
+    }
+    if known("Activity Timeline") {
+        return Ok(ChartSpec::ActivityTimeline);
+    }
+    let unknown = || Error::UnknownChart {
+        report: report.to_owned(),
+        chart: chart.to_owned(),
+    };
+    let pos = chart.to_lowercase().find(" by ").ok_or_else(unknown)?;
+    let (metric, label) = (chart[..pos].trim(), chart[pos + 4..].trim());
+    let metric = Metric::from_name(metric).ok_or_else(unknown)?;
+    let property = report_property(label, schema)
+        .filter(|p| managed(p))
+        .ok_or_else(unknown)?;
+    Ok(ChartSpec::ByProperty {
+        name: chart.trim().to_owned(),
+        metric,
+        property,
+        label: label.to_owned(),
+    })
 }
 
 impl ReportSpec {
     /// Reads a report from the configuration.
     ///
     /// # Errors
-    /// [`Error::UnsupportedFilter`] for a filter the store cannot count.
+    /// [`Error::UnsupportedFilter`] for a filter the store cannot count,
+    /// [`Error::UnknownChart`] for a chart it cannot draw (`leadflow check` refuses both).
     pub fn from_config(report: &Report, schema: &PropertySchema) -> Result<Self, Error> {
         let mut equals = Vec::new();
         let mut since = None;
         for f in &report.filters {
-            let source = f.source.trim();
-            let unsupported = || Error::UnsupportedFilter {
-                report: report.key.clone(),
-                filter: source.to_owned(),
-            };
-            if let Some((left, right)) = source.split_once(">=") {
-                let left = left.trim();
-                if !matches!(left, "created_date" | "createdate") {
-                    return Err(unsupported());
+            match report_filter(&f.source, schema) {
+                Some(ReportFilter::Equals(name, value)) if managed(&name) => {
+                    equals.push((name, value));
                 }
-                since = Some(Since::Days(days_back(right).ok_or_else(unsupported)?));
-            } else if let Some((left, right)) = source.split_once("==") {
-                let (name, _) = schema
-                    .kind_of(ObjectType::Contacts, left.trim())
-                    .ok_or_else(unsupported)?;
-                if !managed(&name) {
-                    return Err(unsupported());
+                Some(ReportFilter::CreatedSince(days)) => since = Some(Since::Days(days)),
+                _ => {
+                    return Err(Error::UnsupportedFilter {
+                        report: report.key.clone(),
+                        filter: f.source.trim().to_owned(),
+                    });
                 }
-                let value = unquote(right).ok_or_else(unsupported)?;
-                equals.push((name, value.to_owned()));
-            } else {
-                return Err(unsupported());
             }
         }
         Ok(Self {
@@ -170,6 +224,11 @@ impl ReportSpec {
             since,
             metrics: report.metrics.clone(),
             breakdowns: report.breakdowns.clone(),
+            charts: report
+                .charts
+                .iter()
+                .map(|c| chart_spec(&report.key, c, schema))
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -179,16 +238,7 @@ impl ReportSpec {
     /// # Errors
     /// [`Error::UnknownBreakdown`] naming the report's breakdowns.
     pub fn breakdown(&self, by: &str, schema: &PropertySchema) -> Result<String, Error> {
-        let alias = match by.trim().to_ascii_lowercase().as_str() {
-            "campaign" => "campaign_tag".to_owned(),
-            "icp" => "icp_type".to_owned(),
-            "strategy" => "message_strategy".to_owned(),
-            _ => by.trim().to_owned(),
-        };
-        let resolved = schema
-            .kind_of(ObjectType::Contacts, &alias)
-            .map(|(n, _)| n)
-            .unwrap_or(alias);
+        let resolved = report_property(by, schema).unwrap_or_else(|| by.trim().to_owned());
         self.breakdowns
             .iter()
             .find(|b| b.eq_ignore_ascii_case(&resolved))
@@ -207,5 +257,13 @@ impl ReportSpec {
             created_from: Some(period.from_ms),
             created_until: period.until_ms,
         }
+    }
+
+    /// The properties its charts "<metric> by <property>" group by.
+    pub(crate) fn chart_properties(&self) -> impl Iterator<Item = &str> {
+        self.charts.iter().filter_map(|c| match c {
+            ChartSpec::ByProperty { property, .. } => Some(property.as_str()),
+            _ => None,
+        })
     }
 }

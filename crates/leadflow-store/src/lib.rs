@@ -35,7 +35,9 @@ pub use outbox::{EnrollmentRow, Intent, NewEnrollment, NewIntent};
 pub use portal::{Link, ListRow, OwnerRow, SequenceRow, StageRow, SyncRunStats};
 pub use queue::Job;
 pub use records::{Event, Gone, MANAGED_COLUMNS, StoredRecord, UpsertOutcome};
-pub use reports::{ContactCounts, ContactFilter, LinkedDeal};
+pub use reports::{
+    Axis, BucketCounts, ContactCounts, ContactFilter, DistinctCounts, LinkedDeal, OneOf,
+};
 pub use scan::{IdRange, RawRecord};
 pub use store::{Backend, Store};
 pub use webhooks::{WebhookBatchOutcome, WebhookEvent};

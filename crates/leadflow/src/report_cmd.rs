@@ -1,5 +1,7 @@
 //! `leadflow report NAME`: a report or dashboard from `reports.yaml`, computed from the
-//! store (`leadflow-reports`) and printed as a table, JSON or CSV.
+//! store (`leadflow-reports`), narrowed by `--campaign`/`--icp`, and printed as a table,
+//! JSON or CSV, charts' data included (a small table per chart; CSV rows
+//! `chart,series,label,value`).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -9,7 +11,9 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use comfy_table::Table;
 use leadflow_config::Project;
-use leadflow_reports::{DashboardOutput, Figure, Period, ReportOutput, ReportSpec, Since};
+use leadflow_reports::{
+    Chart, DashboardOutput, Figure, Filters, Period, ReportOutput, ReportSpec, Since,
+};
 
 use crate::properties_cmd::ConfigDir;
 use crate::sync_cmd::StoreArgs;
@@ -37,6 +41,12 @@ pub(crate) struct ReportArgs {
     /// Only this breakdown (internal name or label: icp_type, "Campaign Tag", campaign).
     #[arg(long)]
     by: Option<String>,
+    /// Only contacts with this campaign tag (exactly as stored).
+    #[arg(long)]
+    campaign: Option<String>,
+    /// Only contacts of this ICP type (ICP-A, ICP-B, ICP-C).
+    #[arg(long)]
+    icp: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -92,6 +102,10 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let target = find(&project, &args.name)?;
     let since = args.since.as_deref().map(Since::parse).transpose()?;
     let now = jiff::Timestamp::now();
+    let filters = Filters {
+        campaign: args.campaign.clone(),
+        icp_type: args.icp.clone(),
+    };
     match target {
         Target::Report(report) => {
             let spec = ReportSpec::from_config(report, &project.properties)?;
@@ -102,10 +116,16 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
                 .transpose()?;
             let period = Period::since(since.or(spec.since).unwrap_or(Since::Days(30)), now, &tz)?;
             let store = args.store.open().await?;
-            let out =
-                leadflow_reports::report(&store, &args.store.portal, &spec, period, by.as_deref())
-                    .await
-                    .with_context(|| format!("computing report {}", spec.key))?;
+            let out = leadflow_reports::report(
+                &store,
+                &args.store.portal,
+                &spec,
+                period,
+                by.as_deref(),
+                &filters,
+            )
+            .await
+            .with_context(|| format!("computing report {}", spec.key))?;
             store.close().await;
             emit(&render_report(&out, args.format)?)?;
         }
@@ -118,9 +138,15 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             }
             let period = Period::since(since.unwrap_or(Since::Days(30)), now, &tz)?;
             let store = args.store.open().await?;
-            let out = leadflow_reports::dashboard(&store, &args.store.portal, dashboard, period)
-                .await
-                .with_context(|| format!("computing dashboard {}", dashboard.key))?;
+            let out = leadflow_reports::dashboard(
+                &store,
+                &args.store.portal,
+                dashboard,
+                period,
+                &filters,
+            )
+            .await
+            .with_context(|| format!("computing dashboard {}", dashboard.key))?;
             store.close().await;
             emit(&render_dashboard(&out, args.format)?)?;
         }
@@ -152,6 +178,8 @@ fn render_report(out: &ReportOutput, format: Format) -> anyhow::Result<String> {
                 }
             }
             s = String::from_utf8(w.into_inner()?)?;
+            s.push('\n');
+            s.push_str(&charts_csv(out.charts.iter())?);
         }
         Format::Table => {
             writeln!(
@@ -183,9 +211,55 @@ fn render_report(out: &ReportOutput, format: Format) -> anyhow::Result<String> {
                 }
                 writeln!(s, "{t}")?;
             }
+            for c in &out.charts {
+                write_chart(&mut s, c)?;
+            }
         }
     }
     Ok(s)
+}
+
+/// A chart as a small table: a row per label, a column per series.
+fn write_chart(s: &mut String, chart: &Chart) -> anyhow::Result<()> {
+    writeln!(s, "\nchart: {}", chart.name)?;
+    let Some(first) = chart.series.first() else {
+        writeln!(s, "no data")?;
+        return Ok(());
+    };
+    if first.points.is_empty() {
+        writeln!(s, "no data")?;
+        return Ok(());
+    }
+    let mut t = Table::new();
+    let mut header = vec![chart.x_label.clone()];
+    header.extend(chart.series.iter().map(|x| x.name.clone()));
+    t.set_header(header);
+    for (i, p) in first.points.iter().enumerate() {
+        let mut row = vec![p.label.clone()];
+        row.extend(chart.series.iter().map(|x| {
+            x.points
+                .get(i)
+                .map_or_else(String::new, |p| p.display.clone())
+        }));
+        t.add_row(row);
+    }
+    writeln!(s, "{t}")?;
+    Ok(())
+}
+
+/// Charts as CSV rows `chart,series,label,value` (a fraction for ratios; empty: no data).
+fn charts_csv<'c>(charts: impl Iterator<Item = &'c Chart>) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["chart", "series", "label", "value"])?;
+    for c in charts {
+        for x in &c.series {
+            for p in &x.points {
+                let value = p.value.map(|v| v.to_string()).unwrap_or_default();
+                w.write_record([c.name.as_str(), x.name.as_str(), p.label.as_str(), &value])?;
+            }
+        }
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
 }
 
 fn render_dashboard(out: &DashboardOutput, format: Format) -> anyhow::Result<String> {
@@ -199,6 +273,17 @@ fn render_dashboard(out: &DashboardOutput, format: Format) -> anyhow::Result<Str
                 w.write_record([f.name.as_str(), &number_cell(f), &f.display])?;
             }
             s = String::from_utf8(w.into_inner()?)?;
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(["panel", "figure", "value", "display"])?;
+            for p in &out.panels {
+                for f in &p.figures {
+                    w.write_record([p.name.as_str(), &f.name, &number_cell(f), &f.display])?;
+                }
+            }
+            s.push('\n');
+            s.push_str(&String::from_utf8(w.into_inner()?)?);
+            s.push('\n');
+            s.push_str(&charts_csv(out.panels.iter().map(|p| &p.chart))?);
         }
         Format::Table => {
             writeln!(
@@ -206,15 +291,39 @@ fn render_dashboard(out: &DashboardOutput, format: Format) -> anyhow::Result<Str
                 "{} (outbound contacts created since {})",
                 out.name, out.period.from
             )?;
+            if let Some(filters) = filter_line(&out.filters) {
+                writeln!(s, "filters: {filters}")?;
+            }
             let mut t = Table::new();
             t.set_header(["widget", "value"]);
             for f in &out.widgets {
                 t.add_row([f.name.as_str(), f.display.as_str()]);
             }
             writeln!(s, "{t}")?;
+            for p in &out.panels {
+                writeln!(s, "\n{}", p.name)?;
+                let mut t = Table::new();
+                t.set_header(["figure", "value"]);
+                for f in &p.figures {
+                    t.add_row([f.name.as_str(), f.display.as_str()]);
+                }
+                writeln!(s, "{t}")?;
+                write_chart(&mut s, &p.chart)?;
+            }
         }
     }
     Ok(s)
+}
+
+fn filter_line(filters: &Filters) -> Option<String> {
+    let equals = filters.equals();
+    (!equals.is_empty()).then(|| {
+        equals
+            .iter()
+            .map(|(p, v)| format!("{p} == '{v}'"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    })
 }
 
 /// Writes the output in one piece; a reader that went away (`| head`) is not an error.

@@ -6,6 +6,7 @@ use std::path::Path;
 use leadflow_config::workflows::{ActionKind, Trigger};
 use leadflow_config::{Diagnostic, PropertyKind, init, load};
 
+mod report_checks;
 mod schedules;
 
 fn project_with(files: &[(&str, &str)]) -> tempfile::TempDir {

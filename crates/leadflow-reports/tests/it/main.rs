@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use leadflow_config::reports::{Dashboard, Report};
 use leadflow_core::ObjectType;
-use leadflow_reports::{Period, ReportOutput, ReportSpec, Since, Value};
+use leadflow_reports::{Filters, Period, ReportOutput, ReportSpec, Since, Value};
 use leadflow_store::{Backend, Link, Store, StoredRecord};
 
 async fn sqlite() -> (Store, tempfile::TempDir) {
@@ -98,13 +98,19 @@ fn now() -> Timestamp {
     "2026-03-15T12:00:00Z".parse().unwrap()
 }
 
+mod charts;
+
 /// A generated contact, as the independent computation sees it.
 #[derive(Clone, Debug)]
 struct Contact {
     id: String,
     created_at: Option<i64>,
     archived: bool,
+    /// The properties now.
     props: BTreeMap<&'static str, String>,
+    /// Every version the store is given, oldest first (the last one is `props`), with the
+    /// instant it was changed at: the first is backfilled, the others synced as changes.
+    history: Vec<(i64, BTreeMap<&'static str, String>)>,
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +121,14 @@ struct Deal {
     amount: Option<String>,
     contacts: Vec<String>,
 }
+
+const RESPONSES: [&str; 4] = [
+    "No Response",
+    "Interested",
+    "Not Interested",
+    "Meeting Scheduled",
+];
+const QUALIFICATIONS: [&str; 3] = ["Unqualified", "Qualified", "Hot Lead"];
 
 fn pick<'a>(rng: &mut fastrand::Rng, options: &[&'a str]) -> Option<&'a str> {
     // One in (n + 1) has no value.
@@ -137,25 +151,21 @@ fn generate(n: usize, seed: u64, from_ms: i64) -> (Vec<Contact>, Vec<Deal>) {
         let fields: [(&'static str, Option<&str>); 7] = [
             ("lead_source", source),
             ("icp_type", pick(&mut rng, &["ICP-A", "ICP-B", "ICP-C"])),
+            ("response_status", pick(&mut rng, &RESPONSES)),
+            ("qualification_status", pick(&mut rng, &QUALIFICATIONS)),
             (
-                "response_status",
+                "campaign_tag",
                 pick(
                     &mut rng,
                     &[
-                        "No Response",
-                        "Interested",
-                        "Not Interested",
-                        "Meeting Scheduled",
+                        "Manual Outreach - 2026-03-01",
+                        "Manual Outreach - 2026-03-08",
+                        "Automated Outreach - Fintech",
+                        "Automated Outreach - SaaS",
+                        "Spring",
+                        "Q1",
                     ],
                 ),
-            ),
-            (
-                "qualification_status",
-                pick(&mut rng, &["Unqualified", "Qualified", "Hot Lead"]),
-            ),
-            (
-                "campaign_tag",
-                pick(&mut rng, &["Manual Outreach - 2026-03-01", "Spring", "Q1"]),
             ),
             (
                 "message_strategy",
@@ -177,6 +187,16 @@ fn generate(n: usize, seed: u64, from_ms: i64) -> (Vec<Contact>, Vec<Deal>) {
         if rng.u8(0..10) < 9 {
             props.insert("icp_fit_score", rng.u8(1..=10).to_string());
         }
+        // Lead scores 1-100, a few missing, a few outside the range (written by hand).
+        match rng.u8(0..50) {
+            0..=4 => {}
+            5 => {
+                props.insert("lead_score", ["0", "150"][rng.usize(..2)].to_owned());
+            }
+            _ => {
+                props.insert("lead_score", rng.u8(1..=100).to_string());
+            }
+        }
         // Created over the last 60 days; a few exactly on the period's first instant and
         // one millisecond before it; a few without a creation time.
         let created_at = match i % 500 {
@@ -185,11 +205,36 @@ fn generate(n: usize, seed: u64, from_ms: i64) -> (Vec<Contact>, Vec<Deal>) {
             2 => None,
             _ => Some(now_ms - rng.i64(0..60 * DAY)),
         };
+        // Earlier versions: the statuses before none, one or two changes, each change at
+        // an instant between the previous version and now.
+        let mut history = Vec::new();
+        let mut at = created_at.unwrap_or(1);
+        let changes = match (created_at, rng.u8(0..10)) {
+            (None, _) | (_, 0..=5) => 0,
+            (_, 6..=8) => 1,
+            _ => 2,
+        };
+        for _ in 0..changes {
+            let mut earlier = props.clone();
+            for (k, options) in [
+                ("response_status", &RESPONSES[..]),
+                ("qualification_status", &QUALIFICATIONS[..]),
+            ] {
+                match pick(&mut rng, options) {
+                    Some(v) => earlier.insert(k, v.to_owned()),
+                    None => earlier.remove(k),
+                };
+            }
+            history.push((at, earlier));
+            at += rng.i64(1..=((now_ms - at) / 2).max(1));
+        }
+        history.push((at, props.clone()));
         contacts.push(Contact {
             id: (10_000 + i).to_string(),
             created_at,
             archived: rng.u8(0..40) == 0,
             props,
+            history,
         });
     }
     let mut deals = Vec::new();
@@ -217,25 +262,33 @@ fn generate(n: usize, seed: u64, from_ms: i64) -> (Vec<Contact>, Vec<Deal>) {
 }
 
 async fn load(store: &Store, contacts: &[Contact], deals: &[Deal]) {
-    let records: Vec<StoredRecord> = contacts
-        .iter()
-        .map(|c| StoredRecord {
-            id: c.id.clone(),
-            properties: c
-                .props
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), Some(v.clone())))
-                .collect(),
-            created_at: c.created_at,
-            updated_at: 1,
-            archived: c.archived,
-        })
-        .collect();
-    for chunk in records.chunks(500) {
-        store
-            .upsert_records("p", ObjectType::Contacts, chunk, "backfill", None)
-            .await
-            .unwrap();
+    // Round k stores every contact's k-th version: the first backfilled (no events but
+    // creation), the later ones synced as changes (an event per changed property).
+    let rounds = contacts.iter().map(|c| c.history.len()).max().unwrap_or(0);
+    for k in 0..rounds {
+        let records: Vec<StoredRecord> = contacts
+            .iter()
+            .filter_map(|c| {
+                let (at, props) = c.history.get(k)?;
+                Some(StoredRecord {
+                    id: c.id.clone(),
+                    properties: props
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), Some(v.clone())))
+                        .collect(),
+                    created_at: c.created_at,
+                    updated_at: *at,
+                    archived: c.archived && k + 1 == c.history.len(),
+                })
+            })
+            .collect();
+        let source = if k == 0 { "backfill" } else { "incremental" };
+        for chunk in records.chunks(500) {
+            store
+                .upsert_records("p", ObjectType::Contacts, chunk, source, None)
+                .await
+                .unwrap();
+        }
     }
     let records: Vec<StoredRecord> = deals
         .iter()
@@ -381,6 +434,10 @@ fn in_report(contacts: &[Contact], from_ms: i64) -> Vec<&Contact> {
         .collect()
 }
 
+fn none() -> Filters {
+    Filters::default()
+}
+
 fn values(figures: &[leadflow_reports::Figure]) -> Vec<Value> {
     figures.iter().map(|f| f.value.clone()).collect()
 }
@@ -425,7 +482,7 @@ async fn the_report_equals_an_independent_computation_over_generated_contacts() 
         let (contacts, deals) = generate(3000, 42, period.from_ms);
         load(&store, &contacts, &deals).await;
 
-        let out = leadflow_reports::report(&store, "p", &spec, period.clone(), None)
+        let out = leadflow_reports::report(&store, "p", &spec, period.clone(), None, &none())
             .await
             .unwrap();
         assert_eq!(out.breakdowns.len(), 4);
@@ -437,15 +494,22 @@ async fn the_report_equals_an_independent_computation_over_generated_contacts() 
         }
 
         // One breakdown only.
-        let by = leadflow_reports::report(&store, "p", &spec, period.clone(), Some("icp_type"))
-            .await
-            .unwrap();
+        let by = leadflow_reports::report(
+            &store,
+            "p",
+            &spec,
+            period.clone(),
+            Some("icp_type"),
+            &none(),
+        )
+        .await
+        .unwrap();
         assert_eq!(by.breakdowns.len(), 1);
         assert_eq!(by.breakdowns[0].property, "icp_type");
         assert_eq!(by.breakdowns[0].groups.last().unwrap().value, None);
 
         // Another portal, or a period with nothing in it: counts 0, every ratio no data.
-        let empty = leadflow_reports::report(&store, "other", &spec, period.clone(), None)
+        let empty = leadflow_reports::report(&store, "other", &spec, period.clone(), None, &none())
             .await
             .unwrap();
         assert_eq!(
@@ -479,7 +543,7 @@ async fn the_dashboard_widgets_equal_an_independent_computation() {
             dashboard.widgets,
             leadflow_config::reports::WIDGETS.to_vec()
         );
-        let out = leadflow_reports::dashboard(&store, "p", &dashboard, period.clone())
+        let out = leadflow_reports::dashboard(&store, "p", &dashboard, period.clone(), &none())
             .await
             .unwrap();
         let got: BTreeMap<&str, &Value> = out
@@ -577,7 +641,7 @@ async fn the_dashboard_widgets_equal_an_independent_computation() {
         );
 
         // No contacts: every widget but the count says no data; the pipeline is zero.
-        let empty = leadflow_reports::dashboard(&store, "other", &dashboard, period)
+        let empty = leadflow_reports::dashboard(&store, "other", &dashboard, period, &none())
             .await
             .unwrap();
         let displays: Vec<&str> = empty.widgets.iter().map(|f| f.display.as_str()).collect();
@@ -640,4 +704,16 @@ fn periods_parse_and_start_at_midnight_in_the_project_time_zone() {
     assert_eq!(p.from, "2026-03-13T23:00:00Z");
     let p = Period::since(Since::Hours(12), now(), &TimeZone::UTC).unwrap();
     assert_eq!(p.from, "2026-03-15T00:00:00Z");
+}
+
+#[test]
+fn the_properties_the_config_lets_reports_count_are_the_stores_columns() {
+    let columns: Vec<&str> = leadflow_store::MANAGED_COLUMNS
+        .iter()
+        .map(|(p, _)| *p)
+        .collect();
+    assert_eq!(
+        columns,
+        leadflow_config::reports::COUNTED_PROPERTIES.to_vec()
+    );
 }
