@@ -2,7 +2,7 @@
 //! `icp`), read and checked: an unknown or repeated parameter, a period that is not one, or
 //! an ICP type the project does not define is refused with what is wrong.
 //!
-//! It does not know how a filter is applied; `routes.rs` hands them to the reports.
+//! It does not know how a filter is applied: the reports narrow their contacts by it.
 
 use leadflow_config::properties::PropertySchema;
 use leadflow_core::ObjectType;
@@ -90,12 +90,12 @@ impl Filters {
             .transpose()
     }
 
-    /// The contact-property filters: `(internal name, value)`.
-    pub fn equals(&self) -> Vec<(String, String)> {
-        [("campaign_tag", &self.campaign), ("icp_type", &self.icp)]
-            .into_iter()
-            .filter_map(|(p, v)| Some((p.to_owned(), v.clone()?)))
-            .collect()
+    /// The contacts the reports are narrowed to (campaign tag and ICP type).
+    pub fn contacts(&self) -> leadflow_reports::Filters {
+        leadflow_reports::Filters {
+            campaign: self.campaign.clone(),
+            icp_type: self.icp.clone(),
+        }
     }
 }
 

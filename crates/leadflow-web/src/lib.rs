@@ -4,14 +4,15 @@
 //! [`router`] serves `GET /` (the first dashboard), `GET /dashboards/{key}`,
 //! `GET /reports/{key}`, `GET /api/dashboard/{key}` and `GET /api/reports/{key}`, all
 //! taking the filters `since` (`30d`, `2w`, `12h`), `campaign` (a campaign tag) and `icp`
-//! (an ICP type) as query parameters. `svg.rs` draws a `leadflow_reports::Chart`;
+//! (an ICP type) as query parameters, and the month's optimisation advice
+//! (`leadflow-advice`) at `GET /advice` and `GET /api/advice` (`month=2026-11`). `svg.rs` draws a `leadflow_reports::Chart`;
 //! `pages.rs` renders the minijinja templates (embedded, auto-escaped), and
 //! [`report_document`] / [`dashboard_document`] render a result as one self-contained
 //! HTML document for the weekly report.
 //!
-//! It computes nothing itself: the numbers come from `leadflow-reports`, which reads the
-//! store. It knows no SQL, no HubSpot and no environment; pages use no CDN and no
-//! third-party script, so they work offline.
+//! It computes nothing itself: the numbers come from `leadflow-reports` and
+//! `leadflow-advice`, which read the store. It knows no SQL, no HubSpot and no
+//! environment; pages use no CDN and no third-party script, so they work offline.
 
 mod filters;
 mod pages;
@@ -52,6 +53,10 @@ pub enum Error {
     /// store).
     #[error(transparent)]
     Reports(#[from] leadflow_reports::Error),
+    /// Computing the advice failed (a month outside the calendar, `workflows.yaml`
+    /// unreadable, or the store).
+    #[error(transparent)]
+    Advice(#[from] leadflow_advice::Error),
 }
 
 impl Error {
@@ -62,11 +67,17 @@ impl Error {
             Self::BadFilter(_) | Self::Reports(leadflow_reports::Error::BadPeriod(_)) => {
                 (StatusCode::BAD_REQUEST, "bad_filter")
             }
-            Self::TimeZone(_)
-            | Self::Reports(leadflow_reports::Error::UnsupportedFilter { .. }) => {
+            Self::Advice(leadflow_advice::Error::BadMonth { .. }) => {
+                (StatusCode::BAD_REQUEST, "bad_filter")
+            }
+            Self::Reports(leadflow_reports::Error::Store(_))
+            | Self::Advice(leadflow_advice::Error::Store(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "store")
+            }
+            // A report the configuration describes but the reports cannot compute.
+            Self::TimeZone(_) | Self::Reports(_) | Self::Advice(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "configuration")
             }
-            Self::Reports(_) => (StatusCode::SERVICE_UNAVAILABLE, "store"),
         }
     }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use axum::http::StatusCode;
-use leadflow_reports::{Chart, DashboardOutput, ReportOutput};
+use leadflow_reports::{Chart, DashboardOutput, Panel, ReportOutput};
 use minijinja::value::Serde;
 use minijinja::{Environment, context};
 use serde::Serialize;
@@ -32,6 +32,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ),
         ("report.html", include_str!("../templates/report.html")),
         ("error.html", include_str!("../templates/error.html")),
+        ("advice.html", include_str!("../templates/advice.html")),
     ] {
         if let Err(e) = env.add_template(name, source) {
             // The templates are part of the binary; the unit tests render each one.
@@ -87,14 +88,38 @@ struct ChartView<'a> {
     empty: bool,
 }
 
+impl<'a> ChartView<'a> {
+    fn new(chart: &'a Chart) -> Self {
+        Self {
+            chart,
+            key: slug(&chart.name),
+            svg: chart_svg(chart),
+            empty: chart.is_empty(),
+        }
+    }
+}
+
 fn charts(charts: &[Chart]) -> Vec<ChartView<'_>> {
-    charts
+    charts.iter().map(ChartView::new).collect()
+}
+
+/// One of a dashboard's reports ready for a template: its figures and its chart.
+#[derive(Debug, Serialize)]
+struct PanelView<'a> {
+    name: &'a str,
+    key: String,
+    figures: &'a [leadflow_reports::Figure],
+    chart: ChartView<'a>,
+}
+
+fn panels(panels: &[Panel]) -> Vec<PanelView<'_>> {
+    panels
         .iter()
-        .map(|c| ChartView {
-            chart: c,
-            key: slug(&c.name),
-            svg: chart_svg(c),
-            empty: c.is_empty(),
+        .map(|p| PanelView {
+            name: &p.name,
+            key: slug(&p.name),
+            figures: &p.figures,
+            chart: ChartView::new(&p.chart),
         })
         .collect()
 }
@@ -119,6 +144,7 @@ pub(crate) fn dashboard_page(out: &DashboardOutput, page: &PageContext) -> Strin
         "dashboard.html",
         context! {
             dashboard => Serde(out),
+            panels => Serde(panels(&out.panels)),
             title => &out.name,
             period => Serde(&out.period),
             page => Serde(page),
@@ -142,9 +168,26 @@ pub(crate) fn report_page(out: &ReportOutput, page: &PageContext) -> String {
             report => Serde(out),
             title => &out.name,
             period => Serde(&out.period),
-            charts => Serde(charts(&[])),
+            charts => Serde(charts(&out.charts)),
             campaigns => Serde(campaigns),
             page => Serde(page),
+            standalone => false,
+            style => STYLE,
+            script => SCRIPT,
+        },
+    )
+}
+
+pub(crate) fn advice_page(advice: &leadflow_advice::Advice, month: &str, nav: &[Nav]) -> String {
+    render(
+        "advice.html",
+        context! {
+            title => "Optimisation advice",
+            month => month,
+            // Every text in the fragment (the suggested diff too) is escaped by the
+            // advice crate.
+            advice => advice.to_html_fragment(),
+            page => Serde(PageContext { nav: nav.to_vec(), ..PageContext::default() }),
             standalone => false,
             style => STYLE,
             script => SCRIPT,
@@ -178,7 +221,7 @@ pub fn report_document(report: &ReportOutput) -> String {
             report => Serde(report),
             title => &report.name,
             period => Serde(&report.period),
-            charts => Serde(charts(&[])),
+            charts => Serde(charts(&report.charts)),
             page => Serde(PageContext::default()),
             standalone => true,
             style => STYLE,
@@ -194,6 +237,7 @@ pub fn dashboard_document(dashboard: &DashboardOutput) -> String {
         "dashboard.html",
         context! {
             dashboard => Serde(dashboard),
+            panels => Serde(panels(&dashboard.panels)),
             title => &dashboard.name,
             period => Serde(&dashboard.period),
             page => Serde(PageContext::default()),

@@ -20,7 +20,8 @@ use crate::{Error, Filters, WebState};
 /// `GET /api/dashboard/{key}` and `GET /api/reports/{key}` (the serialized
 /// `leadflow_reports::DashboardOutput` and `ReportOutput`). Every route takes the
 /// query parameters `since`, `campaign` and `icp`; an unknown key answers 404 and a bad
-/// filter 400, both saying what is wrong.
+/// filter 400, both saying what is wrong. `GET /advice` and `GET /api/advice` show a
+/// month's optimisation advice (`month=2026-11`, default the last full month).
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/", get(home))
@@ -28,6 +29,8 @@ pub fn router(state: WebState) -> Router {
         .route("/reports/{key}", get(report_page))
         .route("/api/dashboard/{key}", get(dashboard_api))
         .route("/api/reports/{key}", get(report_api))
+        .route("/advice", get(advice_page))
+        .route("/api/advice", get(advice_api))
         .with_state(state)
 }
 
@@ -77,7 +80,91 @@ fn nav(state: &WebState, current: Option<&str>) -> Vec<Nav> {
             href: format!("/{kind}/{key}"),
             current: current == Some(key),
         })
+        .chain([Nav {
+            name: "Optimisation advice".to_owned(),
+            href: "/advice".to_owned(),
+            current: current == Some(ADVICE),
+        }])
         .collect()
+}
+
+/// The advice page's key in the navigation.
+const ADVICE: &str = "/advice";
+
+/// The month the advice is for: `month=2026-11`, else the last full month in the
+/// project's time zone.
+fn advice_month(state: &WebState, query: Pairs) -> Result<jiff::civil::Date, Error> {
+    let Query(pairs) = query.map_err(|e| Error::BadFilter(e.body_text()))?;
+    let mut month = None;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "month" if month.is_none() => month = Some(value),
+            "month" => {
+                return Err(Error::BadFilter(
+                    "month is given twice; give it once".into(),
+                ));
+            }
+            _ => {
+                return Err(Error::BadFilter(format!(
+                    "unknown parameter {name:?}; the advice takes only month (such as 2026-11)"
+                )));
+            }
+        }
+    }
+    match month.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => format!("{m}-01")
+            .parse()
+            .map_err(|_| Error::BadFilter(format!("month={m:?} is not a month such as 2026-11"))),
+        None => {
+            let today = (state.inner.now)().to_zoned(state.inner.tz.clone()).date();
+            today
+                .first_of_month()
+                .checked_sub(jiff::ToSpan::month(1))
+                .map_err(|e| Error::BadFilter(format!("the month before {today}: {e}")))
+        }
+    }
+}
+
+async fn compute_advice(
+    state: &WebState,
+    month: jiff::civil::Date,
+) -> Result<leadflow_advice::Advice, Error> {
+    let inner = &state.inner;
+    Ok(leadflow_advice::advise(
+        &inner.store,
+        &inner.portal,
+        &inner.project,
+        month,
+        &inner.tz,
+    )
+    .await?)
+}
+
+async fn advice_page(State(state): State<WebState>, query: Pairs) -> Response {
+    let result = async {
+        let month = advice_month(&state, query)?;
+        let advice = compute_advice(&state, month).await?;
+        Ok::<_, Error>(pages::advice_page(
+            &advice,
+            &month.strftime("%Y-%m").to_string(),
+            &nav(&state, Some(ADVICE)),
+        ))
+    };
+    match result.await {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => error_page(&state, &e),
+    }
+}
+
+async fn advice_api(State(state): State<WebState>, query: Pairs) -> Response {
+    let result = async {
+        let month = advice_month(&state, query)?;
+        compute_advice(&state, month).await
+    };
+    match result.await {
+        Ok(out) => Json(out).into_response(),
+        Err(e) => error_json(&e),
+    }
 }
 
 /// Where the reports and dashboards are, for a 404.
@@ -121,15 +208,19 @@ async fn compute_report(
         .iter()
         .find(|r| r.key == key)
         .ok_or_else(|| unknown(state, "report", key))?;
-    let mut spec = ReportSpec::from_config(report, &project.properties)?;
-    for (property, value) in filters.equals() {
-        spec.filters.push(format!("{property} == {value:?}"));
-        spec.equals.push((property, value));
-    }
+    let spec = ReportSpec::from_config(report, &project.properties)?;
     let since = filters.period()?.or(spec.since).unwrap_or(Since::Days(30));
     let period = period(state, since)?;
     let inner = &state.inner;
-    Ok(leadflow_reports::report(&inner.store, &inner.portal, &spec, period, None).await?)
+    Ok(leadflow_reports::report(
+        &inner.store,
+        &inner.portal,
+        &spec,
+        period,
+        None,
+        &filters.contacts(),
+    )
+    .await?)
 }
 
 async fn compute_dashboard(
@@ -145,15 +236,16 @@ async fn compute_dashboard(
         .iter()
         .find(|d| d.key == key)
         .ok_or_else(|| unknown(state, "dashboard", key))?;
-    if filters.campaign.is_some() || filters.icp.is_some() {
-        return Err(Error::BadFilter(
-            "a dashboard is not filtered by campaign or ICP; open a report (/reports/KEY) for those"
-                .to_owned(),
-        ));
-    }
     let period = period(state, filters.period()?.unwrap_or(Since::Days(30)))?;
     let inner = &state.inner;
-    Ok(leadflow_reports::dashboard(&inner.store, &inner.portal, dashboard, period).await?)
+    Ok(leadflow_reports::dashboard(
+        &inner.store,
+        &inner.portal,
+        dashboard,
+        period,
+        &filters.contacts(),
+    )
+    .await?)
 }
 
 fn context(state: &WebState, current: &str, filters: Filters) -> PageContext {

@@ -73,8 +73,8 @@ fn drawn(unit: Unit, value: Option<f64>) -> Option<f32> {
     Some(v as f32)
 }
 
-/// How charts-rs writes a value of `unit` (`{c}` the value, `{t}` with thousands
-/// separators).
+/// How charts-rs writes a value of `unit` on the drawing and the y axis (`{c}` the value,
+/// `{t}` with thousands separators, empty: the number as it is).
 fn formatter(unit: Unit) -> &'static str {
     match unit {
         Unit::Ratio => "{c}%",
@@ -138,45 +138,33 @@ fn cartesian(chart: &Chart) -> Result<String, charts_rs::Error> {
             series
         })
         .collect();
-    let show_legend = chart.series.len() > 1;
-    let fmt = formatter(chart.unit);
     match chart.kind {
         ChartKind::Line => {
             let mut c = LineChart::new(series, axis);
-            style(&mut c.base, chart, show_legend, fmt);
-            if let Some(y) = c.y_axis_configs.first_mut() {
-                y.formatter = Some(fmt_axis(chart.unit));
-            }
+            style(&mut c.base, &mut c.y_axis_configs, chart);
             c.svg()
         }
         _ => {
             let mut c = BarChart::new(series, axis);
-            style(&mut c.base, chart, show_legend, fmt);
-            if let Some(y) = c.y_axis_configs.first_mut() {
-                y.formatter = Some(fmt_axis(chart.unit));
-            }
+            style(&mut c.base, &mut c.y_axis_configs, chart);
             c.svg()
         }
     }
 }
 
-/// The y axis's labels: percentages for ratios, thousands grouped for money.
-fn fmt_axis(unit: Unit) -> String {
-    match unit {
-        Unit::Ratio => "{c}%".to_owned(),
-        Unit::Money => "{t}".to_owned(),
-        Unit::Count => "{c}".to_owned(),
-    }
-}
-
-fn style(base: &mut charts_rs::ChartBase, chart: &Chart, legend: bool, fmt: &str) {
+/// Size, tooltips, value format, axis title and legend (for more than one series).
+fn style(base: &mut charts_rs::ChartBase, y_axes: &mut [charts_rs::YAxisConfig], chart: &Chart) {
+    let fmt = formatter(chart.unit);
     base.width = WIDTH;
     base.height = HEIGHT;
     base.title.text = String::new();
     base.tooltip.show = true;
     base.series.label.formatter = fmt.to_owned();
     base.x_axis.title = chart.x_label.clone();
-    base.legend.show = Some(legend);
+    base.legend.show = Some(chart.series.len() > 1);
+    if let Some(y) = y_axes.first_mut() {
+        y.formatter = Some(fmt.to_owned());
+    }
 }
 
 fn funnel(chart: &Chart) -> Result<String, charts_rs::Error> {

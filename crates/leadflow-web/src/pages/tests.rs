@@ -1,4 +1,7 @@
-use leadflow_reports::{Breakdown, DashboardOutput, Figure, Group, Period, ReportOutput, Value};
+use leadflow_reports::{
+    Breakdown, Chart, ChartKind, DashboardOutput, Figure, Filters, Group, Panel, Period, Point,
+    ReportOutput, Series, Since, Unit, Value,
+};
 
 use super::{PageContext, dashboard_document, report_document, report_page, slug};
 
@@ -12,10 +15,28 @@ fn figure(name: &str, value: Value) -> Figure {
 }
 
 fn period() -> Period {
-    Period {
-        from_ms: 0,
-        until_ms: None,
-        from: "2026-10-26T00:00:00Z".to_owned(),
+    let now = "2026-11-25T12:00:00Z".parse().unwrap();
+    Period::since(Since::Days(30), now, &jiff::tz::TimeZone::UTC).unwrap()
+}
+
+fn chart(name: &str, points: &[(&str, Option<f64>)]) -> Chart {
+    Chart {
+        name: name.to_owned(),
+        kind: ChartKind::Bar,
+        unit: Unit::Ratio,
+        x_label: "ICP Type".to_owned(),
+        y_label: "Response Rate".to_owned(),
+        series: vec![Series {
+            name: "Response Rate".to_owned(),
+            points: points
+                .iter()
+                .map(|(label, value)| Point {
+                    label: (*label).to_owned(),
+                    value: *value,
+                    display: value.map_or("no data".to_owned(), |v| format!("{:.1}%", v * 100.0)),
+                })
+                .collect(),
+        }],
     }
 }
 
@@ -50,6 +71,13 @@ fn report() -> ReportOutput {
                 property: "icp_type".to_owned(),
                 groups: vec![],
             },
+        ],
+        charts: vec![
+            chart(
+                "Response Rate by ICP Type",
+                &[("ICP-A", Some(0.375)), ("ICP-B", None)],
+            ),
+            chart("Qualification Rate by Campaign", &[("Q4", None)]),
         ],
     }
 }
@@ -92,8 +120,26 @@ fn a_report_document_is_self_contained_escaped_and_says_no_data() {
     assert!(html.contains(">no data<"), "{html}");
     assert!(html.contains(r#"<p class="no-data">no data</p>"#), "{html}");
     assert!(!html.contains("NaN"), "{html}");
+    // Each chart, drawn inline with its values; the empty one says no data.
+    assert!(
+        html.contains(r#"<figure class="chart" data-chart="response_rate_by_icp_type">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"data-category="ICP-A" data-value="37.5""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<tr data-series="Response Rate" data-label="ICP-A" data-number="0.375">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<figure class="chart" data-chart="qualification_rate_by_campaign" data-empty="true">"#),
+        "{html}"
+    );
     // Nothing to fetch: no scripts, stylesheets or images from elsewhere, no form.
-    for needle in ["src=", "<link", "http://", "https://", "<form"] {
+    // (The SVG namespace, `xmlns="http://www.w3.org/2000/svg"`, is a name, not a fetch.)
+    for needle in ["src=", "<link", "href=", "url(", "@import", "<form"] {
         assert!(!html.contains(needle), "{needle} in {html}");
     }
 }
@@ -157,6 +203,12 @@ fn a_dashboard_document_shows_every_widget() {
                 },
             ),
         ],
+        filters: Filters::default(),
+        panels: vec![Panel {
+            name: "ICP Performance Comparison".to_owned(),
+            figures: vec![figure("Response Rate", Value::ratio(1, 4))],
+            chart: chart("Response Rate by ICP Type", &[("ICP-C", Some(0.25))]),
+        }],
     };
     let html = dashboard_document(&d);
     assert!(
@@ -174,6 +226,15 @@ fn a_dashboard_document_shows_every_widget() {
     assert!(html.contains("ICP-A (40.0% of 5)"), "{html}");
     assert!(
         html.contains("12,500.00") && html.contains("3 deals, 1 without an amount"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<div class="panel" data-panel="icp_performance_comparison">"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<div data-metric="response_rate" data-number="0.25"><dt>Response Rate</dt><dd>25.0%</dd></div>"#), "{html}");
+    assert!(
+        html.contains(r#"data-category="ICP-C" data-value="25""#),
         "{html}"
     );
     assert!(!html.contains("NaN") && !html.contains("<script"), "{html}");

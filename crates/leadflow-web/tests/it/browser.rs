@@ -1,7 +1,7 @@
-//! End to end in a browser: the dashboard served on 127.0.0.1 over generated contacts,
-//! opened in headless Chromium (Debian's `chromium`), every widget, metric, breakdown cell
-//! and chart of the rendered DOM compared with the JSON API, and screenshots at laptop
-//! size kept under `<target>/e2e/` for CI.
+//! End to end in a browser: the dashboard served on 127.0.0.1 over generated contacts and
+//! opened in headless Chromium (Debian's `chromium`). Every widget, metric, breakdown cell,
+//! panel figure and chart (each drawn value) of the rendered DOM is compared with the JSON
+//! API, and screenshots at laptop size are kept under `<target>/e2e/` for CI.
 //!
 //! Without Chromium it prints `skipped: ...` and passes, unless `LEADFLOW_REQUIRE_BROWSER=1`
 //! (CI), where it fails.
@@ -106,6 +106,90 @@ fn cells(dom: &str, property: &str) -> BTreeMap<(String, String), String> {
     out
 }
 
+/// The marks charts-rs drew in one chart's SVG: (series, category, value) from each
+/// element's `data-series`, `data-category` (none on a funnel's stages) and `data-value`
+/// (rounded to one decimal, so a percentage to a tenth of a point).
+fn marks(svg: &str) -> Vec<(String, String, f64)> {
+    svg.split("<")
+        .filter_map(|tag| {
+            let tag = tag.split('>').next()?;
+            let series = between(tag, r#"data-series=""#, "\"")?;
+            let value = between(tag, r#"data-value=""#, "\"")?.parse().ok()?;
+            let category = between(tag, r#"data-category=""#, "\"").unwrap_or_default();
+            Some((unescape(series), unescape(category), value))
+        })
+        .collect()
+}
+
+/// Checks the `<figure data-chart>` in `scope` against the API's `chart`: every point with
+/// a value drawn with that value, nothing else drawn, and an empty chart saying no data.
+fn check_chart(scope: &str, chart: &serde_json::Value) {
+    let name = chart["name"].as_str().unwrap();
+    let key = leadflow_web::slug(name);
+    let figure = between(scope, &format!(r#"data-chart="{key}""#), "</figure>")
+        .unwrap_or_else(|| panic!("no chart {key}"));
+    let svg = between(figure, "<svg", "</svg>").unwrap_or_else(|| panic!("{key} has no SVG"));
+    let points = |s: &serde_json::Value| s["points"].as_array().unwrap().clone();
+    let series = chart["series"].as_array().unwrap();
+    let valued = series
+        .iter()
+        .flat_map(points)
+        .filter(|p| p["value"].is_f64() || p["value"].is_i64())
+        .count();
+    if valued == 0 {
+        assert!(
+            figure.starts_with(r#" data-empty="true""#),
+            "{key}: {figure}"
+        );
+        assert!(svg.contains(">no data</text>"), "{key}: {svg}");
+        return;
+    }
+    let scale = if chart["unit"] == "ratio" { 100.0 } else { 1.0 };
+    let mut expected = Vec::new();
+    for s in series {
+        for p in points(s) {
+            let label = p["label"].as_str().unwrap().to_owned();
+            let value = p["value"].as_f64();
+            match (chart["kind"].as_str(), value) {
+                // A funnel draws each stage as a series; a stage without data as 0.
+                (Some("funnel"), v) => expected.push((
+                    if v.is_some() {
+                        label
+                    } else {
+                        format!("{label} (no data)")
+                    },
+                    String::new(),
+                    v.unwrap_or_default() * scale,
+                )),
+                (_, Some(v)) => {
+                    expected.push((s["name"].as_str().unwrap().to_owned(), label, v * scale))
+                }
+                (_, None) => {}
+            }
+        }
+        if chart["kind"] == "funnel" {
+            break;
+        }
+    }
+    let drawn: Vec<(String, String, f64)> = marks(svg)
+        .into_iter()
+        .map(|(s, c, v)| (s, c.trim_end_matches(" (no data)").to_owned(), v))
+        .collect();
+    assert_eq!(
+        drawn.len(),
+        expected.len(),
+        "{key}: drawn {drawn:?}, expected {expected:?}"
+    );
+    for (s, c, v) in &expected {
+        assert!(
+            drawn
+                .iter()
+                .any(|(ds, dc, dv)| ds == s && dc == c && (dv - v).abs() <= 0.05 + 1e-6 * v.abs()),
+            "{key}: {s} {c} = {v} is not drawn; drawn: {drawn:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_and_the_report_render_in_chromium_with_the_apis_numbers() {
     let Some(bin) = chromium() else {
@@ -162,6 +246,27 @@ async fn the_dashboard_and_the_report_render_in_chromium_with_the_apis_numbers()
             .unwrap()
             > 100
     );
+    // Every report of the dashboard: its figures and its chart.
+    let panels = dash["panels"].as_array().unwrap();
+    assert_eq!(
+        panels.len(),
+        leadflow_config::reports::DASHBOARD_REPORTS.len()
+    );
+    for p in panels {
+        let key = leadflow_web::slug(p["name"].as_str().unwrap());
+        let scope = dom
+            .split(r#"<div class="panel" data-panel=""#)
+            .find(|chunk| chunk.starts_with(&format!("{key}\"")))
+            .unwrap_or_else(|| panic!("no panel {key}"));
+        for f in p["figures"].as_array().unwrap() {
+            let metric = leadflow_web::slug(f["name"].as_str().unwrap());
+            let shown = between(scope, &format!(r#"data-metric="{metric}""#), "</dd>")
+                .and_then(|d| d.rsplit_once('>'))
+                .map(|(_, text)| unescape(text));
+            assert_eq!(shown.as_deref(), f["display"].as_str(), "{key} {metric}");
+        }
+        check_chart(scope, &p["chart"]);
+    }
 
     // The report: its metrics and every breakdown cell.
     let url = format!("{base}/reports/lead_generation_report?since=30d");
@@ -209,6 +314,11 @@ async fn the_dashboard_and_the_report_render_in_chromium_with_the_apis_numbers()
             "{property}: {table:?}"
         );
     }
+    let charts = report["charts"].as_array().unwrap();
+    assert_eq!(charts.len(), 4, "the report's four charts");
+    for c in charts {
+        check_chart(&dom, c);
+    }
     assert!(!dom.contains("NaN"));
     // The campaign named like markup stayed text: no element came of it.
     assert!(!dom.contains("<script>alert"), "{dom}");
@@ -220,7 +330,11 @@ async fn the_dashboard_and_the_report_render_in_chromium_with_the_apis_numbers()
     // Screenshots at laptop size, kept for CI.
     let dir = target_dir().join("e2e");
     std::fs::create_dir_all(&dir).unwrap();
-    for (name, url) in [("dashboard", format!("{base}/")), ("report", url)] {
+    for (name, url) in [
+        ("dashboard", format!("{base}/")),
+        ("report", url),
+        ("advice", format!("{base}/advice?month=2026-03")),
+    ] {
         let png = dir.join(format!("{name}.png"));
         let _ = std::fs::remove_file(&png);
         run_chromium(

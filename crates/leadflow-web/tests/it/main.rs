@@ -380,3 +380,40 @@ async fn an_empty_period_shows_no_data_and_markup_in_the_data_is_text() {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert_eq!(html.matches("<script").count(), 1, "{html}");
 }
+
+#[tokio::test]
+async fn the_advice_page_shows_a_months_advice_and_refuses_a_bad_month() {
+    let f = fixture(200).await;
+    // By default the last full month before the (fixed) today, 2026-03-15.
+    let (status, html) = get(&f, "/advice").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(r#"<div class="advice-page" data-month="2026-02">"#),
+        "{html}"
+    );
+    assert!(html.contains("Optimisation advice for 2026-02"), "{html}");
+    let advice = json(&f, "/api/advice?month=2026-03").await;
+    assert_eq!(advice["month"], "2026-03", "{advice}");
+    let (_, html) = get(&f, "/advice?month=2026-03").await;
+    assert!(
+        html.contains(r#"<input type="month" name="month" value="2026-03">"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<section class="advice">"#), "{html}");
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    for (uri, says) in [
+        (
+            "/api/advice?month=March",
+            "month=\"March\" is not a month such as 2026-11",
+        ),
+        ("/api/advice?since=30d", "the advice takes only month"),
+    ] {
+        let (status, body) = get(&f, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        let e: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(
+            e["message"].as_str().unwrap().contains(says),
+            "{uri}: {body}"
+        );
+    }
+}
