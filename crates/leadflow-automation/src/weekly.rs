@@ -110,7 +110,7 @@ pub async fn build_weekly(
     let spec = ReportSpec::from_config(report, &project.properties)?;
     let period = Period::since(spec.since.unwrap_or(Since::Days(30)), slot, &project_tz)?;
     let out =
-        leadflow_reports::report(store, portal, &spec, period, None).await?;
+        leadflow_reports::report(store, portal, &spec, period, None, &Default::default()).await?;
     let date = slot.to_zoned(tz.clone()).date();
     let dir = data_dir
         .join("reports")
