@@ -40,6 +40,9 @@ pub struct Trend {
     /// `current − previous`: contacts for a count, percentage points for a rate; `None`
     /// when either has no data.
     pub change: Option<f64>,
+    /// For a count: the previous and current month's daily rate (months differ in
+    /// length, and the test compares daily rates).
+    pub per_day: Option<[f64; 2]>,
     /// Whether the change is more than chance.
     pub evidence: Evidence,
 }
@@ -206,6 +209,7 @@ fn rate_trend(metric: &str, prev: Rate, cur: Rate) -> Trend {
         previous: Value::ratio(prev.successes, prev.trials),
         current: Value::ratio(cur.successes, cur.trials),
         change: cur.value().zip(prev.value()).map(|(c, p)| (c - p) * 100.0),
+        per_day: None,
         evidence: two_proportions(cur, prev, Alternative::TwoSided, ALPHA),
     }
 }
@@ -221,6 +225,10 @@ fn trends(prev: &Tally, prev_days: i64, cur: &Tally, cur_days: i64) -> Vec<Trend
                 count: cur.contacts,
             },
             change: Some((cur.contacts - prev.contacts) as f64),
+            per_day: Some([
+                prev.contacts as f64 / prev_days as f64,
+                cur.contacts as f64 / cur_days as f64,
+            ]),
             evidence: two_counts(cur.contacts, cur_days, prev.contacts, prev_days, ALPHA),
         },
         rate_trend(

@@ -22,10 +22,10 @@ fn sections(a: &Advice) -> Vec<Section> {
             .trends
             .iter()
             .map(|t| {
-                let change = match (t.change, t.metric.as_str()) {
+                let change = match (t.change, t.per_day) {
                     (None, _) => "no change to compute".to_owned(),
-                    (Some(c), "Total Contacts Created") => format!("{c:+.0}"),
-                    (Some(c), _) => format!("{c:+.1} points"),
+                    (Some(c), Some([p, n])) => format!("{c:+.0}; per day {p:.1} → {n:.1}"),
+                    (Some(c), None) => format!("{c:+.1} points"),
                 };
                 format!(
                     "{}: {} → {} ({change}); {}",

@@ -512,6 +512,14 @@ async fn trends_compare_the_month_with_the_one_before() {
             assert_eq!(created.previous.display(), "100");
             assert_eq!(created.current.display(), "200");
             assert_eq!(created.change, Some(100.0));
+            assert_eq!(created.per_day, Some([100.0 / 31.0, 200.0 / 30.0]));
+            assert!(
+                advice
+                    .to_markdown()
+                    .contains("Total Contacts Created: 100 → 200 (+100; per day 3.2 → 6.7); z = "),
+                "{}",
+                advice.to_markdown()
+            );
             // October has 31 days, November 30: p = 30/61; z = (200 − 300·30/61) / sd.
             let p: f64 = 30.0 / 61.0;
             let z = (200.0 - 300.0 * p) / (300.0 * p * (1.0 - p)).sqrt();
