@@ -7,7 +7,7 @@
 //! response" means here what it means in every report. A contact's statuses are read as
 //! they are now, so an older cohort has had longer to answer (see `docs/advice.md`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -466,30 +466,24 @@ async fn conversions(
             out.push(judge_conversion("workflow", &w.key, &w.name, p, c));
         }
     }
-    let mut seq = responses_by_key(
+    let seq_prev = responses_by_key(
         &store
             .sequence_enrolled_counts(portal, prev.from_ms, prev.until_ms)
             .await?,
-    )
-    .into_iter()
-    .map(|(k, (n, r))| (k, (n, r, Rate::default())))
-    .collect::<BTreeMap<_, _>>();
-    for (k, (n, r)) in responses_by_key(
+    );
+    let seq_cur = responses_by_key(
         &store
             .sequence_enrolled_counts(portal, cur.from_ms, cur.until_ms)
             .await?,
-    ) {
-        let e = seq
-            .entry(k)
-            .or_insert((None, Rate::default(), Rate::default()));
-        if e.0.is_none() {
-            e.0 = n;
-        }
-        e.2 = r;
-    }
-    for (key, (name, p, c)) in seq {
-        let name = name.unwrap_or_else(|| format!("(sequence {key})"));
-        out.push(judge_conversion("sequence", &key, &name, p, c));
+    );
+    let keys: BTreeSet<&String> = seq_prev.keys().chain(seq_cur.keys()).collect();
+    for key in keys {
+        let (prev_name, p) = seq_prev.get(key).cloned().unwrap_or_default();
+        let (cur_name, c) = seq_cur.get(key).cloned().unwrap_or_default();
+        let name = cur_name
+            .or(prev_name)
+            .unwrap_or_else(|| format!("(sequence {key})"));
+        out.push(judge_conversion("sequence", key, &name, p, c));
     }
     Ok(out)
 }
