@@ -359,20 +359,11 @@ fn strategies(rows: &[leadflow_store::ContactCounts]) -> Vec<IcpStrategies> {
         .collect()
 }
 
-fn responses_by_key(rows: &[EnrolledCounts]) -> BTreeMap<String, (Option<String>, Rate)> {
-    let mut out: BTreeMap<String, (Option<String>, Rate)> = BTreeMap::new();
-    for r in rows {
-        let responded = r
-            .response_status
-            .as_deref()
-            .is_some_and(|s| RESPONDED.contains(&s));
-        let e = out.entry(r.key.clone()).or_default();
-        if e.0.is_none() {
-            e.0.clone_from(&r.name);
-        }
-        e.1 = e.1 + Rate::new(if responded { r.contacts } else { 0 }, r.contacts);
-    }
-    out
+/// Responses of enrolled contacts per workflow or sequence key, with its name if known.
+fn responses_by_key(rows: Vec<EnrolledCounts>) -> BTreeMap<String, (Option<String>, Rate)> {
+    rows.into_iter()
+        .map(|r| (r.key, (r.name, Rate::new(r.responded, r.contacts))))
+        .collect()
 }
 
 /// Judges one workflow's or sequence's responses this month against last month's.
@@ -448,13 +439,13 @@ async fn conversions(
 ) -> Result<Vec<Conversion>, Error> {
     let mut out = Vec::new();
     let wf_prev = responses_by_key(
-        &store
-            .workflow_enrolled_counts(portal, prev.from_ms, prev.until_ms)
+        store
+            .workflow_enrolled_counts(portal, prev.from_ms, prev.until_ms, &RESPONDED)
             .await?,
     );
     let wf_cur = responses_by_key(
-        &store
-            .workflow_enrolled_counts(portal, cur.from_ms, cur.until_ms)
+        store
+            .workflow_enrolled_counts(portal, cur.from_ms, cur.until_ms, &RESPONDED)
             .await?,
     );
     // The project's workflows only: the engine's built-in ones (data sync, scoring) are
@@ -467,13 +458,13 @@ async fn conversions(
         }
     }
     let seq_prev = responses_by_key(
-        &store
-            .sequence_enrolled_counts(portal, prev.from_ms, prev.until_ms)
+        store
+            .sequence_enrolled_counts(portal, prev.from_ms, prev.until_ms, &RESPONDED)
             .await?,
     );
     let seq_cur = responses_by_key(
-        &store
-            .sequence_enrolled_counts(portal, cur.from_ms, cur.until_ms)
+        store
+            .sequence_enrolled_counts(portal, cur.from_ms, cur.until_ms, &RESPONDED)
             .await?,
     );
     let keys: BTreeSet<&String> = seq_prev.keys().chain(seq_cur.keys()).collect();

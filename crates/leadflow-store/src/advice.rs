@@ -1,8 +1,10 @@
 //! Aggregate reads for optimisation advice: contacts per ICP fit score and response
-//! status, and enrolled contacts per workflow and per sequence by response status.
+//! status, and contacts enrolled per workflow and per sequence with how many of them
+//! responded after enrolling, as the event log tells.
 //!
 //! Like `reports.rs`, these queries count and never divide: which statuses are a response
-//! or a meeting, and what is significant, are the advice crate's business.
+//! or a meeting, and what is significant, are the advice crate's business (it passes the
+//! response statuses in).
 
 use sqlx::Row;
 
@@ -22,8 +24,8 @@ pub struct ScoreCounts {
     pub contacts: i64,
 }
 
-/// Distinct live contacts enrolled in one workflow or sequence that share a response
-/// status.
+/// The live contacts enrolled in one workflow or sequence in a window, and how many of them
+/// responded after enrolling.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnrolledCounts {
     /// The workflow's key or the sequence's id.
@@ -31,10 +33,18 @@ pub struct EnrolledCounts {
     /// The sequence's name (`None` for workflows, and for a sequence the store no longer
     /// lists).
     pub name: Option<String>,
-    /// The contacts' `response_status`.
-    pub response_status: Option<String>,
-    /// How many distinct contacts.
+    /// Distinct contacts enrolled.
     pub contacts: i64,
+    /// Of them, those whose `response_status` changed to one of the statuses asked at or
+    /// after their enrollment and before the window's end (a change the event log holds).
+    pub responded: i64,
+}
+
+/// Which enrollments to count.
+#[derive(Clone, Copy)]
+enum Enrollments {
+    Workflows,
+    Sequences,
 }
 
 impl Store {
@@ -86,8 +96,9 @@ impl Store {
             .collect()
     }
 
-    /// Distinct live contacts enrolled in each workflow in `[from, until)` (unix ms), by
-    /// their response status. A contact enrolled twice in a workflow counts once.
+    /// The live contacts enrolled in each workflow in `[from, until)` (unix ms), each once
+    /// however often enrolled, and how many responded (`response_status` became one of
+    /// `responses`) between their enrollment and `until`.
     ///
     /// # Errors
     /// A query error.
@@ -96,38 +107,14 @@ impl Store {
         portal: &str,
         from: i64,
         until: i64,
+        responses: &[&str],
     ) -> Result<Vec<EnrolledCounts>> {
-        // `CROSS JOIN`: SQLite keeps the tables in the order written, so the enrollments
-        // drive and each joins its contact by primary key (otherwise it walked every live
-        // contact: 26 s against 0.5-4.5 s at 1,000,000 contacts); PostgreSQL plans it as
-        // the inner join it is.
-        let rows = sqlx::query(
-            "SELECT w.workflow, c.response_status, COUNT(DISTINCT w.contact_id) \
-             FROM workflow_enrollments w CROSS JOIN records c \
-             WHERE c.portal = w.portal AND c.object_type = 'contacts' AND c.id = w.contact_id \
-             AND w.portal = $1 AND w.enrolled_at >= $2 AND w.enrolled_at < $3 AND c.archived = 0 \
-             GROUP BY w.workflow, c.response_status",
-        )
-        .bind(portal)
-        .bind(from)
-        .bind(until)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("count workflow enrollments")?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(EnrolledCounts {
-                    key: r.try_get(0).ctx("workflow enrollment counts")?,
-                    name: None,
-                    response_status: r.try_get(1).ctx("workflow enrollment counts")?,
-                    contacts: r.try_get(2).ctx("workflow enrollment counts")?,
-                })
-            })
-            .collect()
+        self.enrolled_counts(Enrollments::Workflows, portal, from, until, responses)
+            .await
     }
 
-    /// Distinct live contacts enrolled in each sequence in `[from, until)` (unix ms), by
-    /// their response status, with the sequence's name when the store lists it.
+    /// As [`Store::workflow_enrolled_counts`], per sequence, with the sequence's name when
+    /// the store lists it.
     ///
     /// # Errors
     /// A query error.
@@ -136,29 +123,75 @@ impl Store {
         portal: &str,
         from: i64,
         until: i64,
+        responses: &[&str],
     ) -> Result<Vec<EnrolledCounts>> {
-        // `CROSS JOIN` for the join order, as in `workflow_enrolled_counts`.
-        let rows = sqlx::query(
-            "SELECT e.sequence_id, s.name, c.response_status, COUNT(DISTINCT e.contact_id) \
-             FROM sequence_enrollments e CROSS JOIN records c \
-             LEFT JOIN sequences s ON s.portal = e.portal AND s.id = e.sequence_id \
-             WHERE c.portal = e.portal AND c.object_type = 'contacts' AND c.id = e.contact_id \
-             AND e.portal = $1 AND e.enrolled_at >= $2 AND e.enrolled_at < $3 AND c.archived = 0 \
-             GROUP BY e.sequence_id, s.name, c.response_status",
-        )
-        .bind(portal)
-        .bind(from)
-        .bind(until)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("count sequence enrollments")?;
+        self.enrolled_counts(Enrollments::Sequences, portal, from, until, responses)
+            .await
+    }
+
+    async fn enrolled_counts(
+        &self,
+        which: Enrollments,
+        portal: &str,
+        from: i64,
+        until: i64,
+        responses: &[&str],
+    ) -> Result<Vec<EnrolledCounts>> {
+        let (key, name, table, join) = match which {
+            Enrollments::Workflows => ("w.workflow", "", "workflow_enrollments", ""),
+            Enrollments::Sequences => (
+                "w.sequence_id",
+                ", s.name",
+                "sequence_enrollments",
+                "LEFT JOIN sequences s ON s.portal = w.portal AND s.id = w.sequence_id",
+            ),
+        };
+        // No status asked: nobody can have responded (`IN ()` is not SQL).
+        let statuses = if responses.is_empty() {
+            "NULL".to_owned()
+        } else {
+            (0..responses.len())
+                .map(|i| format!("${}", i + 4))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // `CROSS JOIN`: SQLite keeps the tables in the order written, so the month's
+        // enrollments drive and each joins its contact by primary key (otherwise it walked
+        // every live contact: 26 s against 0.5-4.5 s at 1,000,000 contacts); PostgreSQL
+        // plans it as the inner join it is. A response is looked up in the contact's own
+        // events (`events_object`).
+        let sql = format!(
+            "SELECT {key}{name}, COUNT(DISTINCT w.contact_id), \
+             COUNT(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM events ev \
+             WHERE ev.portal = w.portal AND ev.object_type = 'contacts' AND ev.object_id = w.contact_id \
+             AND ev.property = 'response_status' AND ev.new_value IN ({statuses}) \
+             AND ev.occurred_at >= w.enrolled_at AND ev.occurred_at < $3) THEN w.contact_id END) \
+             FROM {table} w CROSS JOIN records c {join} \
+             WHERE c.portal = w.portal AND c.object_type = 'contacts' AND c.id = w.contact_id \
+             AND w.portal = $1 AND w.enrolled_at >= $2 AND w.enrolled_at < $3 AND c.archived = 0 \
+             GROUP BY {key}{name}"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(portal)
+            .bind(from)
+            .bind(until);
+        for r in responses {
+            q = q.bind(*r);
+        }
+        let rows = q.fetch_all(&self.pool).await.ctx("count enrollments")?;
+        let named = matches!(which, Enrollments::Sequences);
         rows.into_iter()
             .map(|r| {
+                let at = usize::from(named);
                 Ok(EnrolledCounts {
-                    key: r.try_get(0).ctx("sequence enrollment counts")?,
-                    name: r.try_get(1).ctx("sequence enrollment counts")?,
-                    response_status: r.try_get(2).ctx("sequence enrollment counts")?,
-                    contacts: r.try_get(3).ctx("sequence enrollment counts")?,
+                    key: r.try_get(0).ctx("enrollment counts")?,
+                    name: if named {
+                        r.try_get(1).ctx("enrollment counts")?
+                    } else {
+                        None
+                    },
+                    contacts: r.try_get(1 + at).ctx("enrollment counts")?,
+                    responded: r.try_get(2 + at).ctx("enrollment counts")?,
                 })
             })
             .collect()

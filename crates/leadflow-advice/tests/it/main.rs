@@ -146,9 +146,12 @@ impl Batch {
     }
 }
 
-/// Stores the batches; returns the ids of each batch's contacts.
+/// Stores the batches, as a backfill of contacts without a response followed by each
+/// response as sync sees it, a day after the contact's creation (so the event log holds
+/// it); returns the ids of each batch's contacts.
 async fn load(store: &Store, batches: &[Batch]) -> Vec<Vec<String>> {
     let mut records = Vec::new();
+    let mut responses = Vec::new();
     let mut ids = Vec::new();
     for b in batches {
         let mut mine = Vec::new();
@@ -160,23 +163,34 @@ async fn load(store: &Store, batches: &[Batch]) -> Vec<Vec<String>> {
                 .map(|(k, v)| ((*k).to_owned(), Some(v.clone())))
                 .collect();
             props.insert("lead_source".into(), Some("Outbound".into()));
-            props.insert(
-                "response_status".into(),
-                Some(if i < b.hits { b.status } else { "No Response" }.into()),
-            );
-            records.push(StoredRecord {
+            props.insert("response_status".into(), Some("No Response".into()));
+            let created = at(b.month, (i % 28) as i8 + 1);
+            let record = StoredRecord {
                 id: id.clone(),
                 properties: props,
-                created_at: Some(at(b.month, (i % 28) as i8 + 1)),
+                created_at: Some(created),
                 updated_at: 1,
                 archived: false,
-            });
+            };
+            if i < b.hits {
+                let mut answered = record.clone();
+                answered
+                    .properties
+                    .insert("response_status".into(), Some(b.status.into()));
+                answered.updated_at = created + 86_400_000;
+                responses.push(answered);
+            }
+            records.push(record);
             mine.push(id);
         }
         ids.push(mine);
     }
     store
         .upsert_records("p", ObjectType::Contacts, &records, "backfill", None)
+        .await
+        .unwrap();
+    store
+        .upsert_records("p", ObjectType::Contacts, &responses, "webhook", None)
         .await
         .unwrap();
     ids

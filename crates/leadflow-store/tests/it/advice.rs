@@ -86,18 +86,34 @@ async fn fit_score_counts_group_by_score_and_status_within_the_filter() {
 }
 
 #[tokio::test]
-async fn enrolled_counts_are_distinct_live_contacts_per_workflow_and_sequence() {
+async fn enrolled_counts_are_live_contacts_and_responses_after_enrolling() {
     on_both("advice_enrolled", |store| async move {
-        let page = vec![
-            contact("1", 1, &[("response_status", "Interested")]),
-            contact("2", 1, &[("response_status", "No Response")]),
-            contact("3", 1, &[("response_status", "Interested")]),
-        ];
+        let page: Vec<_> = ["1", "2", "3", "4"]
+            .iter()
+            .map(|id| contact(id, 1, &[("response_status", "No Response")]))
+            .collect();
         store
             .upsert_records("p", ObjectType::Contacts, &page, "backfill", None)
             .await
             .unwrap();
-        let mut gone = contact("3", 2, &[]);
+        // Responses as sync sees them: logged when they happen (the version's time).
+        for (id, at, status) in [
+            ("1", 160, "Interested"),
+            ("2", 250, "Interested"),
+            ("4", 50, "Meeting Scheduled"),
+        ] {
+            store
+                .upsert_records(
+                    "p",
+                    ObjectType::Contacts,
+                    &[contact(id, at, &[("response_status", status)])],
+                    "webhook",
+                    None,
+                )
+                .await
+                .unwrap();
+        }
+        let mut gone = contact("3", 300, &[]);
         gone.archived = true;
         store
             .upsert_records("p", ObjectType::Contacts, &[gone], "webhook", None)
@@ -107,9 +123,13 @@ async fn enrolled_counts_are_distinct_live_contacts_per_workflow_and_sequence() 
             ("w1", "1", "tag A", 100),
             // Twice in one workflow: one contact.
             ("w1", "1", "tag B", 150),
+            // Responded after the window's end.
             ("w1", "2", "tag A", 150),
-            // Gone, and outside the window.
+            // Gone.
             ("w1", "3", "tag A", 150),
+            // Responded before enrolling.
+            ("w1", "4", "tag A", 150),
+            // Outside the window.
             ("w2", "2", "tag A", 200),
         ] {
             store
@@ -127,21 +147,32 @@ async fn enrolled_counts_are_distinct_live_contacts_per_workflow_and_sequence() 
                 .await
                 .unwrap();
         }
-        let mut rows = store.workflow_enrolled_counts("p", 100, 200).await.unwrap();
-        rows.sort_by(|a, b| (&a.key, &a.response_status).cmp(&(&b.key, &b.response_status)));
-        let row = |key: &str, name: Option<&str>, status: &str, contacts| EnrolledCounts {
+        let responses = ["Interested", "Not Interested", "Meeting Scheduled"];
+        let rows = store
+            .workflow_enrolled_counts("p", 100, 200, &responses)
+            .await
+            .unwrap();
+        let row = |key: &str, name: Option<&str>, contacts, responded| EnrolledCounts {
             key: key.into(),
             name: name.map(str::to_owned),
-            response_status: Some(status.into()),
             contacts,
+            responded,
         };
-        assert_eq!(
-            rows,
-            [
-                row("w1", None, "Interested", 1),
-                row("w1", None, "No Response", 1)
-            ]
-        );
+        assert_eq!(rows, [row("w1", None, 3, 1)]);
+        // Later, contact 2's response falls in the window too.
+        let rows = store
+            .workflow_enrolled_counts("p", 100, 300, &responses)
+            .await
+            .unwrap();
+        let mut rows = rows;
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(rows, [row("w1", None, 3, 2), row("w2", None, 1, 1)]);
+        // No response status asked: nobody responded.
+        let rows = store
+            .workflow_enrolled_counts("p", 100, 200, &[])
+            .await
+            .unwrap();
+        assert_eq!(rows, [row("w1", None, 3, 0)]);
 
         store
             .replace_sequences(
@@ -165,19 +196,18 @@ async fn enrolled_counts_are_distinct_live_contacts_per_workflow_and_sequence() 
                 .await
                 .unwrap();
         }
-        let mut rows = store.sequence_enrolled_counts("p", 100, 200).await.unwrap();
-        rows.sort_by(|a, b| (&a.key, &a.response_status).cmp(&(&b.key, &b.response_status)));
+        let mut rows = store
+            .sequence_enrolled_counts("p", 100, 200, &responses)
+            .await
+            .unwrap();
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
         assert_eq!(
             rows,
-            [
-                row("s1", Some("Follow-up"), "Interested", 1),
-                row("s1", Some("Follow-up"), "No Response", 1),
-                row("s9", None, "Interested", 1),
-            ]
+            [row("s1", Some("Follow-up"), 2, 1), row("s9", None, 1, 1)]
         );
         assert!(
             store
-                .sequence_enrolled_counts("other", 0, i64::MAX)
+                .sequence_enrolled_counts("other", 0, i64::MAX, &responses)
                 .await
                 .unwrap()
                 .is_empty()
