@@ -81,7 +81,8 @@ pub enum Done {
     },
     /// `update_dashboard_metrics`: the dashboard is computed on request, nothing to store.
     Dashboard,
-    /// An action with no job, or one that could not run here (no engine), with why.
+    /// An action that could not run here (the time-based check without an engine), with
+    /// why.
     Skipped {
         /// The action.
         action: String,
@@ -160,7 +161,7 @@ pub enum JobOutcome {
         /// The last slot run.
         last: Option<Timestamp>,
     },
-    /// None of its actions has a job yet: nothing is claimed or run.
+    /// None of its actions has a job (it lists none): nothing is claimed or run.
     NoJobYet,
 }
 
@@ -299,12 +300,6 @@ async fn run_job(
     }
     if s.runs("update_dashboard_metrics") {
         done.push(Done::Dashboard);
-    }
-    for action in s.actions.iter().filter(|x| !WITH_JOB.contains(&x.as_str())) {
-        done.push(Done::Skipped {
-            action: action.clone(),
-            why: "no job yet".to_owned(),
-        });
     }
     Ok(done)
 }

@@ -58,11 +58,18 @@ fn number_cell(f: &Figure) -> String {
     f.number.map(|n| n.to_string()).unwrap_or_default()
 }
 
-/// The report as CSV: one row for every contact of the report (`all`), then one per group
-/// of each breakdown; rates as fractions 0–1, an empty cell for no data (the layout of
-/// `leadflow report --format csv`).
+/// The report as CSV, as `leadflow report --format csv` writes it: one row for every
+/// contact of the report (`all`), then one per group of each breakdown (rates as fractions
+/// 0–1, an empty cell for no data); then, after a blank line, its charts' points as rows
+/// `chart,series,label,value`.
 pub fn report_csv(out: &ReportOutput) -> Result<String, Error> {
     let csv_error = |e: csv::Error| Error::Render(e.to_string());
+    let text = |w: csv::Writer<Vec<u8>>| {
+        let bytes = w
+            .into_inner()
+            .map_err(|e| Error::Render(e.error().to_string()))?;
+        String::from_utf8(bytes).map_err(|e| Error::Render(e.to_string()))
+    };
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["breakdown".to_owned(), "value".to_owned()];
     header.extend(out.metrics.iter().map(|f| f.name.clone()));
@@ -77,10 +84,22 @@ pub fn report_csv(out: &ReportOutput) -> Result<String, Error> {
             w.write_record(&row).map_err(csv_error)?;
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Render(e.error().to_string()))?;
-    String::from_utf8(bytes).map_err(|e| Error::Render(e.to_string()))
+    let mut s = text(w)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["chart", "series", "label", "value"])
+        .map_err(csv_error)?;
+    for c in &out.charts {
+        for x in &c.series {
+            for p in &x.points {
+                let value = p.value.map(|v| v.to_string()).unwrap_or_default();
+                w.write_record([c.name.as_str(), x.name.as_str(), p.label.as_str(), &value])
+                    .map_err(csv_error)?;
+            }
+        }
+    }
+    s.push('\n');
+    s.push_str(&text(w)?);
+    Ok(s)
 }
 
 /// Computes the weekly report as of `slot` (its period ends there; the report's own

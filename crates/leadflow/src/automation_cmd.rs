@@ -223,7 +223,7 @@ async fn run_now(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
             JobOutcome::NotDue { last: Some(l) } => format!("not due (last: {})", local(*l)),
             JobOutcome::NotDue { last: None } => "not due".to_owned(),
-            JobOutcome::NoJobYet => "scheduled; no job for its actions yet".to_owned(),
+            JobOutcome::NoJobYet => "no actions: nothing to run".to_owned(),
         };
         table.add_row([
             r.key.clone(),

@@ -174,8 +174,17 @@ async fn the_weekly_report_is_archived_as_html_and_csv_and_mailed_with_both() {
     // Three outbound contacts, one of whom responded; no fit scores: no data.
     let all = lines.next().unwrap();
     assert!(all.starts_with("all,,3,,0.333"), "{all}");
+    // Then the charts' points, as `leadflow report --format csv` writes them.
+    assert!(csv.contains("\n\nchart,series,label,value\n"), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("Response Rate by ICP Type,") && l.contains(",Agency,0.333")),
+        "{csv}"
+    );
+    // The web dashboard's self-contained document, its charts drawn inline.
     let html = std::fs::read_to_string(dir.join("lead_generation_report.html")).unwrap();
     assert!(html.contains("Lead Generation Performance"), "{html}");
+    assert!(html.contains("<svg"), "{html}");
 
     assert_eq!(report.deliveries.len(), 1, "{report:?}");
     assert_eq!(report.deliveries[0].state, DeliveryState::Sent);
