@@ -24,6 +24,6 @@ pub mod values;
 pub mod workflows;
 
 pub use diag::Diagnostic;
-pub use project::{FILES, Project, TEST_FILES, init, load};
+pub use project::{FILES, Project, TEST_FILES, init, load, load_texts};
 pub use properties::{PropertyKind, PropertySchema, PropertySpec};
 pub use values::{TypedValue, ValueError};

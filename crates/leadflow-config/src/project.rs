@@ -1,5 +1,6 @@
 //! A project directory: loading every file with every problem located, and `init`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::automation::{Schedules, Scoring, SyncFlows};
@@ -81,27 +82,30 @@ pub struct Project {
     pub scoring: Scoring,
 }
 
+/// One file's bytes as read: `None` when it does not exist.
+type Read = Option<std::io::Result<Vec<u8>>>;
+
 fn read(
     dir: &Path,
     name: &str,
+    bytes: Read,
     required: bool,
     out: &mut Vec<Diagnostic>,
 ) -> Option<(PathBuf, Node)> {
-    let path = dir.join(name);
     let shown = PathBuf::from(name);
     let start = Loc { line: 1, column: 1 };
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let bytes = match bytes {
+        Some(Ok(b)) => b,
+        None => {
             if required {
                 Sink::new(&shown, out).error(start, format!("{name} is missing from {}", dir.display()), Some("run `leadflow init` to write the spec's configuration, or pass --config DIR".to_owned()));
             }
             return None;
         }
-        Err(e) => {
+        Some(Err(e)) => {
             Sink::new(&shown, out).error(
                 start,
-                format!("cannot read {}: {e}", path.display()),
+                format!("cannot read {}: {e}", dir.join(name).display()),
                 None,
             );
             return None;
@@ -127,16 +131,32 @@ fn read(
 /// Loads the project in `dir`, reporting every problem. The project is returned even when
 /// there are problems (with the parts that could be read), so callers can decide.
 pub fn load(dir: &Path) -> (Project, Vec<Diagnostic>) {
+    load_with(dir, |name| match std::fs::read(dir.join(name)) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        other => Some(other),
+    })
+}
+
+/// Loads a project from files held in memory (name → text; a name missing is a file
+/// missing), as [`load`] does from `dir`'s files: what tests and the fuzzer use.
+pub fn load_texts(dir: &Path, files: &BTreeMap<String, Vec<u8>>) -> (Project, Vec<Diagnostic>) {
+    load_with(dir, |name| files.get(name).cloned().map(Ok))
+}
+
+fn load_with(dir: &Path, file: impl Fn(&str) -> Read) -> (Project, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let settings = match read(dir, "leadflow.yaml", true, &mut diags) {
+    let node = |name: &str, required: bool, diags: &mut Vec<Diagnostic>| {
+        read(dir, name, file(name), required, diags)
+    };
+    let settings = match node("leadflow.yaml", true, &mut diags) {
         Some((file, node)) => crate::settings::read_file(&node, &mut Sink::new(&file, &mut diags)),
         None => Settings::default(),
     };
-    let properties = match read(dir, "properties.yaml", true, &mut diags) {
+    let properties = match node("properties.yaml", true, &mut diags) {
         Some((file, node)) => crate::properties::read_file(&node, &file, &mut diags),
         None => PropertySchema::default(),
     };
-    let workflows = match read(dir, "workflows.yaml", false, &mut diags) {
+    let workflows = match node("workflows.yaml", false, &mut diags) {
         Some((file, node)) => crate::workflows::read_file(
             &node,
             &properties,
@@ -145,25 +165,25 @@ pub fn load(dir: &Path) -> (Project, Vec<Diagnostic>) {
         ),
         None => Vec::new(),
     };
-    let sync = match read(dir, "sync.yaml", false, &mut diags) {
+    let sync = match node("sync.yaml", false, &mut diags) {
         Some((file, node)) => {
             crate::automation::read_sync(&node, &properties, &mut Sink::new(&file, &mut diags))
         }
         None => SyncFlows::default(),
     };
-    let reports = match read(dir, "reports.yaml", false, &mut diags) {
+    let reports = match node("reports.yaml", false, &mut diags) {
         Some((file, node)) => {
             crate::reports::read_file(&node, &properties, &mut Sink::new(&file, &mut diags))
         }
         None => Reports::default(),
     };
-    let schedules = match read(dir, "schedules.yaml", false, &mut diags) {
+    let schedules = match node("schedules.yaml", false, &mut diags) {
         Some((file, node)) => {
             crate::automation::read_schedules(&node, &mut Sink::new(&file, &mut diags))
         }
         None => Schedules::default(),
     };
-    let scoring = match read(dir, "scoring.yaml", false, &mut diags) {
+    let scoring = match node("scoring.yaml", false, &mut diags) {
         Some((file, node)) => {
             crate::automation::read_scoring(&node, &properties, &mut Sink::new(&file, &mut diags))
         }

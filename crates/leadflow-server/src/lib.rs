@@ -10,4 +10,4 @@
 
 mod webhook;
 
-pub use webhook::{WebhookConfig, router};
+pub use webhook::{WebhookConfig, parse_events, router};

@@ -7,6 +7,7 @@ use leadflow_config::workflows::{ActionKind, Trigger};
 use leadflow_config::{Diagnostic, PropertyKind, init, load};
 
 mod report_checks;
+mod texts;
 mod schedules;
 
 fn project_with(files: &[(&str, &str)]) -> tempfile::TempDir {
