@@ -184,7 +184,7 @@ pub(super) async fn scoring(args: &BenchArgs) -> anyhow::Result<serde_json::Valu
 
 /// The report (with its charts) and the whole dashboard over N stored contacts.
 pub(super) async fn reports(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
-    use leadflow_reports::{Period, ReportSpec, Since};
+    use leadflow_reports::{Filters, Period, ReportSpec, Since};
     let (project, _dir) = spec_project()?;
     let n = args.store_contacts;
     let (store, _store_dir) = temp_store().await?;
@@ -200,13 +200,22 @@ pub(super) async fn reports(args: &BenchArgs) -> anyhow::Result<serde_json::Valu
     for _ in 0..3 {
         let start = Instant::now();
         for d in &project.reports.dashboards {
-            leadflow_reports::dashboard(&store, portal, d, period.clone()).await?;
+            leadflow_reports::dashboard(&store, portal, d, period.clone(), &Filters::default())
+                .await?;
         }
         let dashboard = start.elapsed().as_secs_f64();
         let start = Instant::now();
         for r in &project.reports.reports {
             let spec = ReportSpec::from_config(r, &project.properties)?;
-            leadflow_reports::report(&store, portal, &spec, period.clone(), None).await?;
+            leadflow_reports::report(
+                &store,
+                portal,
+                &spec,
+                period.clone(),
+                None,
+                &Filters::default(),
+            )
+            .await?;
         }
         runs.push((dashboard, start.elapsed().as_secs_f64()));
     }
