@@ -117,3 +117,112 @@ async fn live_contacts_are_read_page_by_page_in_id_order() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_delivery_is_claimed_by_one_worker_and_waits_for_its_retry() {
+    on_both("report_delivery", |store| async move {
+        assert!(
+            store
+                .add_report_delivery("p", "weekly", 1_000, "reports/weekly/d", 5_000)
+                .await
+                .unwrap()
+        );
+        // The same slot again changes nothing.
+        assert!(
+            !store
+                .add_report_delivery("p", "weekly", 1_000, "elsewhere", 9_000)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.next_report_delivery_at("p").await.unwrap(),
+            Some(5_000)
+        );
+        // Not due before its time; of eight concurrent claimers at it, one wins.
+        assert!(
+            store
+                .claim_report_deliveries("p", 4_999, 60_000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let claims: Vec<_> = (0..8)
+            .map(|_| {
+                let s = store.clone();
+                tokio::spawn(async move { s.claim_report_deliveries("p", 5_000, 60_000).await })
+            })
+            .collect();
+        let mut won = Vec::new();
+        for c in claims {
+            won.extend(c.await.unwrap().unwrap());
+        }
+        assert_eq!(won.len(), 1, "{won:?}");
+        assert_eq!(
+            (won[0].dir.as_str(), won[0].attempts, won[0].state.as_str()),
+            ("reports/weekly/d", 1, "pending")
+        );
+        // Leased: not claimed again until the lease ends.
+        assert!(
+            store
+                .claim_report_deliveries("p", 6_000, 60_000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // A failure puts it back, due later.
+        store
+            .settle_report_delivery(
+                "p",
+                ("weekly", 1_000),
+                "pending",
+                (6_000, 306_000),
+                Some("451 try later"),
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .claim_report_deliveries("p", 305_999, 60_000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.next_report_delivery_at("p").await.unwrap(),
+            Some(306_000)
+        );
+        let again = store
+            .claim_report_deliveries("p", 306_000, 60_000)
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempts, 2);
+        assert_eq!(again[0].last_error.as_deref(), Some("451 try later"));
+        store
+            .settle_report_delivery("p", ("weekly", 1_000), "sent", (307_000, 306_000), None)
+            .await
+            .unwrap();
+        let sent = store
+            .report_delivery("p", "weekly", 1_000)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (sent.state.as_str(), sent.sent_at, sent.last_error),
+            ("sent", Some(307_000), None)
+        );
+        assert_eq!(store.next_report_delivery_at("p").await.unwrap(), None);
+        assert!(
+            store
+                .claim_report_deliveries("p", 999_999_999, 60_000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.report_delivery("q", "weekly", 1_000).await.unwrap(),
+            None
+        );
+    })
+    .await;
+}
