@@ -5,7 +5,9 @@
 //! workflow engine on the events all of these store (it starts once the project loads and
 //! the portal has the stages and sequences the workflows name). `/health` and `/metrics`
 //! (Prometheus). The scheduler (`schedules.yaml`: the daily cleanup, the weekly report,
-//! the time-based workflow triggers, the monthly advice) runs beside them.
+//! the time-based workflow triggers, the monthly advice) runs beside them. The web
+//! dashboard (`leadflow-web`: pages at `/`, `/reports/KEY`, `/advice`, JSON under `/api/`)
+//! is served from the same store.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

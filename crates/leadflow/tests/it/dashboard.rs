@@ -121,6 +121,19 @@ async fn the_demo_serves_the_dashboard_over_what_it_ran() {
     let (status, html) = get(&http, &format!("{base}/reports/lead_generation_report")).await;
     assert_eq!(status, 200);
     assert!(html.contains(r#"data-metric="response_rate""#), "{html}");
+    // The report's four charts, drawn inline.
+    for chart in [
+        "response_rate_by_icp_type",
+        "qualification_rate_by_campaign",
+        "lead_score_distribution",
+        "activity_timeline",
+    ] {
+        assert!(
+            html.contains(&format!(r#"data-chart="{chart}""#)),
+            "{chart}: {html}"
+        );
+    }
+    assert_eq!(html.matches("<svg").count(), 4, "{html}");
     assert!(!html.contains("NaN"));
     drop(demo);
 }
