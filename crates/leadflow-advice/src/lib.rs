@@ -22,10 +22,7 @@ pub use advise::{
     Advice, Conversion, ConversionStatus, IcpStrategies, StrategyRate, THRESHOLD_MONTHS, Trend,
     advise,
 };
-pub use stats::{
-    ALPHA, Alternative, Evidence, MIN_CONTACTS, MIN_EXPECTED, Rate, Test, independence, normal_sf,
-    two_counts, two_proportions,
-};
+pub use stats::{ALPHA, Evidence, MIN_CONTACTS, MIN_EXPECTED, Rate, Test};
 pub use thresholds::{ScoreRate, ThresholdAdvice, ThresholdUse};
 
 /// What can go wrong building advice.

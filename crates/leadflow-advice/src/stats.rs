@@ -56,9 +56,8 @@ impl std::ops::Add for Rate {
 }
 
 /// Which difference a test looks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Alternative {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Alternative {
     /// Any difference.
     TwoSided,
     /// The first is higher than the second.
@@ -159,7 +158,7 @@ impl Evidence {
 }
 
 /// The probability that a standard normal variable exceeds `z`.
-pub fn normal_sf(z: f64) -> f64 {
+pub(crate) fn normal_sf(z: f64) -> f64 {
     0.5 * erfc(z / std::f64::consts::SQRT_2)
 }
 
@@ -175,7 +174,7 @@ fn p_from_z(z: f64, alternative: Alternative) -> f64 {
 ///
 /// Not run (not enough data) unless each group has at least [`MIN_CONTACTS`] trials and,
 /// under the pooled rate, at least [`MIN_EXPECTED`] expected successes and failures.
-pub fn two_proportions(a: Rate, b: Rate, alternative: Alternative, alpha: f64) -> Evidence {
+pub(crate) fn two_proportions(a: Rate, b: Rate, alternative: Alternative, alpha: f64) -> Evidence {
     for (label, r) in [("first group", a), ("second group", b)] {
         if r.trials < MIN_CONTACTS {
             return Evidence::NotEnoughData {
@@ -220,7 +219,7 @@ pub fn two_proportions(a: Rate, b: Rate, alternative: Alternative, alpha: f64) -
 /// with the normal approximation.
 ///
 /// Not run unless both expected counts are at least [`MIN_EXPECTED`].
-pub fn two_counts(a: i64, days_a: i64, b: i64, days_b: i64, alpha: f64) -> Evidence {
+pub(crate) fn two_counts(a: i64, days_a: i64, b: i64, days_b: i64, alpha: f64) -> Evidence {
     let n = (a + b) as f64;
     let p = days_a as f64 / (days_a + days_b) as f64;
     if days_a <= 0 || days_b <= 0 || n * p.min(1.0 - p) < MIN_EXPECTED {
@@ -242,7 +241,7 @@ pub fn two_counts(a: i64, days_a: i64, b: i64, days_b: i64, alpha: f64) -> Evide
 ///
 /// Not run unless there are at least two groups, each with at least [`MIN_CONTACTS`]
 /// trials and at least [`MIN_EXPECTED`] expected successes and failures.
-pub fn independence(groups: &[Rate], alpha: f64) -> Evidence {
+pub(crate) fn independence(groups: &[Rate], alpha: f64) -> Evidence {
     if groups.len() < 2 {
         return Evidence::NotEnoughData {
             reason: format!("{} group(s) to compare, at least 2 needed", groups.len()),
