@@ -16,26 +16,31 @@ struct Section {
 
 fn sections(a: &Advice) -> Vec<Section> {
     let mut out = Vec::new();
+    let mut trends: Vec<String> = a
+        .trends
+        .iter()
+        .map(|t| {
+            let change = match (t.change, t.per_day) {
+                (None, _) => "no change to compute".to_owned(),
+                (Some(c), Some([p, n])) => format!("{c:+.0}; per day {p:.1} → {n:.1}"),
+                (Some(c), None) => format!("{c:+.1} points"),
+            };
+            format!(
+                "{}: {} → {} ({change}); {}",
+                t.metric,
+                t.previous.display(),
+                t.current.display(),
+                t.evidence.display()
+            )
+        })
+        .collect();
+    trends.push(format!(
+        "statuses are read as they are now: contacts of {} have had longer to answer than those of {}, so a fall in the rates is partly expected",
+        a.previous_month, a.month
+    ));
     out.push(Section {
         title: format!("Trends: {} against {}", a.month, a.previous_month),
-        lines: a
-            .trends
-            .iter()
-            .map(|t| {
-                let change = match (t.change, t.per_day) {
-                    (None, _) => "no change to compute".to_owned(),
-                    (Some(c), Some([p, n])) => format!("{c:+.0}; per day {p:.1} → {n:.1}"),
-                    (Some(c), None) => format!("{c:+.1} points"),
-                };
-                format!(
-                    "{}: {} → {} ({change}); {}",
-                    t.metric,
-                    t.previous.display(),
-                    t.current.display(),
-                    t.evidence.display()
-                )
-            })
-            .collect(),
+        lines: trends,
     });
     let mut lines = Vec::new();
     for s in &a.strategies {
