@@ -5,7 +5,9 @@
 //! Contacts are the dashboard's (outbound leads, by creation time in the project's time
 //! zone), counted by the store and tallied with the reports crate's formulas, so "a
 //! response" means here what it means in every report. A contact's statuses are read as
-//! they are now, so an older cohort has had longer to answer (see `docs/advice.md`).
+//! they are now, so in the trends an older cohort has had longer to answer; workflows and
+//! sequences instead count the responses logged after each enrollment and before the end
+//! of its month (see `docs/advice.md`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
