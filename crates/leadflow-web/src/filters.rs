@@ -65,10 +65,7 @@ impl Filters {
         }
         out.period()?;
         if let Some(icp) = &out.icp {
-            let options = schema
-                .find(ObjectType::Contacts, "icp_type")
-                .map(|p| p.options().to_vec())
-                .unwrap_or_default();
+            let options = icp_types(schema);
             if !options.is_empty() && !options.contains(icp) {
                 return Err(Error::BadFilter(format!(
                     "icp={icp:?} is not an ICP type of this project; the ICP types are {}",
@@ -97,6 +94,15 @@ impl Filters {
             icp_type: self.icp.clone(),
         }
     }
+}
+
+/// The ICP types `properties.yaml` defines (the `icp` filter's choices), empty when
+/// `icp_type` is not a dropdown.
+pub(crate) fn icp_types(schema: &PropertySchema) -> Vec<String> {
+    schema
+        .find(ObjectType::Contacts, "icp_type")
+        .map(|p| p.options().to_vec())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

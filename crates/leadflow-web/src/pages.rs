@@ -139,7 +139,9 @@ fn render(name: &str, ctx: minijinja::Value) -> String {
     }
 }
 
-pub(crate) fn dashboard_page(out: &DashboardOutput, page: &PageContext) -> String {
+/// A dashboard as a served page (`page: Some`, with navigation, the filter form and its
+/// script) or as a self-contained document (`None`).
+fn dashboard_html(out: &DashboardOutput, page: Option<&PageContext>) -> String {
     render(
         "dashboard.html",
         context! {
@@ -147,15 +149,17 @@ pub(crate) fn dashboard_page(out: &DashboardOutput, page: &PageContext) -> Strin
             panels => Serde(panels(&out.panels)),
             title => &out.name,
             period => Serde(&out.period),
-            page => Serde(page),
-            standalone => false,
+            page => Serde(page.cloned().unwrap_or_default()),
+            standalone => page.is_none(),
             style => STYLE,
             script => SCRIPT,
         },
     )
 }
 
-pub(crate) fn report_page(out: &ReportOutput, page: &PageContext) -> String {
+/// A report as a served page or a self-contained document (see [`dashboard_html`]).
+fn report_html(out: &ReportOutput, page: Option<&PageContext>) -> String {
+    // The campaigns the report saw, offered by the campaign filter.
     let campaigns: Vec<&str> = out
         .breakdowns
         .iter()
@@ -170,12 +174,20 @@ pub(crate) fn report_page(out: &ReportOutput, page: &PageContext) -> String {
             period => Serde(&out.period),
             charts => Serde(charts(&out.charts)),
             campaigns => Serde(campaigns),
-            page => Serde(page),
-            standalone => false,
+            page => Serde(page.cloned().unwrap_or_default()),
+            standalone => page.is_none(),
             style => STYLE,
             script => SCRIPT,
         },
     )
+}
+
+pub(crate) fn dashboard_page(out: &DashboardOutput, page: &PageContext) -> String {
+    dashboard_html(out, Some(page))
+}
+
+pub(crate) fn report_page(out: &ReportOutput, page: &PageContext) -> String {
+    report_html(out, Some(page))
 }
 
 pub(crate) fn advice_page(advice: &leadflow_advice::Advice, month: &str, nav: &[Nav]) -> String {
@@ -215,36 +227,14 @@ pub(crate) fn error_page(nav: &[Nav], status: StatusCode, message: &str) -> Stri
 ///
 /// This signature is stable: the weekly report job calls it.
 pub fn report_document(report: &ReportOutput) -> String {
-    render(
-        "report.html",
-        context! {
-            report => Serde(report),
-            title => &report.name,
-            period => Serde(&report.period),
-            charts => Serde(charts(&report.charts)),
-            page => Serde(PageContext::default()),
-            standalone => true,
-            style => STYLE,
-        },
-    )
+    report_html(report, None)
 }
 
 /// A computed dashboard as one self-contained HTML document (see [`report_document`]).
 ///
 /// This signature is stable.
 pub fn dashboard_document(dashboard: &DashboardOutput) -> String {
-    render(
-        "dashboard.html",
-        context! {
-            dashboard => Serde(dashboard),
-            panels => Serde(panels(&dashboard.panels)),
-            title => &dashboard.name,
-            period => Serde(&dashboard.period),
-            page => Serde(PageContext::default()),
-            standalone => true,
-            style => STYLE,
-        },
-    )
+    dashboard_html(dashboard, None)
 }
 
 #[cfg(test)]

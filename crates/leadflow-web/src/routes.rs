@@ -249,13 +249,7 @@ async fn compute_dashboard(
 }
 
 fn context(state: &WebState, current: &str, filters: Filters) -> PageContext {
-    let icp_options = state
-        .inner
-        .project
-        .properties
-        .find(leadflow_core::ObjectType::Contacts, "icp_type")
-        .map(|p| p.options().to_vec())
-        .unwrap_or_default();
+    let icp_options = crate::filters::icp_types(&state.inner.project.properties);
     PageContext {
         nav: nav(state, Some(current)),
         filters,
