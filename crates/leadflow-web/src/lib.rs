@@ -14,6 +14,7 @@
 //! `leadflow-advice`, which read the store. It knows no SQL, no HubSpot and no
 //! environment; pages use no CDN and no third-party script, so they work offline.
 
+mod access;
 mod filters;
 mod pages;
 mod routes;
@@ -25,6 +26,7 @@ use axum::http::StatusCode;
 use leadflow_config::Project;
 use leadflow_store::Store;
 
+pub use access::{check_exposure, protect};
 pub use filters::Filters;
 pub use pages::{dashboard_document, report_document, slug};
 pub use routes::router;

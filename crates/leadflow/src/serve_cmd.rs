@@ -33,14 +33,21 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "LEADFLOW_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
     /// The HubSpot app's client secret, which signs webhook deliveries.
-    #[arg(long, env = "LEADFLOW_WEBHOOK_SECRET", hide_env_values = true)]
-    webhook_secret: Option<String>,
+    #[arg(long, env = "LEADFLOW_WEBHOOK_SECRET", hide_env_values = true, value_parser = secret)]
+    webhook_secret: Option<Secret>,
     /// A file holding the client secret.
     #[arg(long, env = "LEADFLOW_WEBHOOK_SECRET_FILE")]
     webhook_secret_file: Option<PathBuf>,
     /// The public URL HubSpot calls (`https://host/webhooks/hubspot`), which v3 signatures cover.
     #[arg(long, env = "LEADFLOW_PUBLIC_WEBHOOK_URL")]
     public_url: Option<String>,
+    /// The token the dashboard, its JSON API and /metrics require (HTTP Basic password or
+    /// `Authorization: Bearer`); required when --bind is not a loopback address.
+    #[arg(long, env = "LEADFLOW_DASHBOARD_TOKEN", hide_env_values = true, value_parser = secret)]
+    dashboard_token: Option<Secret>,
+    /// A file holding the dashboard token.
+    #[arg(long, env = "LEADFLOW_DASHBOARD_TOKEN_FILE")]
+    dashboard_token_file: Option<PathBuf>,
     /// Also accept v1 signatures (legacy CRM webhooks send only those).
     #[arg(long)]
     accept_v1: bool,
@@ -236,14 +243,35 @@ async fn background_sync(
     }
 }
 
+fn secret(text: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(text))
+}
+
+/// A secret from its flag or environment variable, else from its file.
+fn secret_from(given: Option<&Secret>, file: Option<&PathBuf>) -> anyhow::Result<Option<Secret>> {
+    Ok(match (given, file) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(path)) => Some(Secret::new(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?
+                .trim(),
+        )),
+        (None, None) => None,
+    })
+}
+
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let secret = match (&args.webhook_secret, &args.webhook_secret_file) {
-        (Some(s), _) => s.clone(),
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?
-            .trim()
-            .to_owned(),
-        (None, None) => bail!(
+    let dashboard_token = secret_from(
+        args.dashboard_token.as_ref(),
+        args.dashboard_token_file.as_ref(),
+    )?
+    .filter(|t| !t.is_empty());
+    let secret = match secret_from(
+        args.webhook_secret.as_ref(),
+        args.webhook_secret_file.as_ref(),
+    )? {
+        Some(s) => s,
+        None => bail!(
             "no webhook secret: set LEADFLOW_WEBHOOK_SECRET (the HubSpot app's client secret) or LEADFLOW_WEBHOOK_SECRET_FILE"
         ),
     };
@@ -251,7 +279,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .context("installing the metrics recorder")?;
-    let mut config = WebhookConfig::new(args.store.portal.clone(), Secret::new(secret));
+    let mut config = WebhookConfig::new(args.store.portal.clone(), secret);
     config.public_url = args.public_url.clone();
     config.accept_v1 = args.accept_v1;
     let background = if args.receive_only {
@@ -287,26 +315,39 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         workflows: project.workflows,
     });
     let scheduler_store = store.clone();
-    let app = leadflow_server::router(store, config)
+    // What shows the pipeline: behind the dashboard token when one is set.
+    let readable = axum::Router::new()
         .route(
             "/api/contacts/{email}/history",
             get(move |Path(email): Path<String>| history(api.clone(), email)),
         )
-        .route("/health", get(|| async { "ok" }))
         .route(
             "/metrics",
             get(move || std::future::ready(metrics.render())),
         );
-    let app = match dashboard {
-        Ok(state) => app.merge(leadflow_web::router(state)),
+    let readable = match dashboard {
+        Ok(state) => readable.merge(leadflow_web::router(state)),
         Err(e) => {
             eprintln!("warning: no dashboard: {e}");
-            app
+            readable
         }
     };
+    let readable = match &dashboard_token {
+        Some(token) => leadflow_web::protect(readable, token.clone()),
+        None => readable,
+    };
+    // HubSpot's deliveries carry their own signatures; /health tells a load balancer only
+    // that the process answers.
+    let app = leadflow_server::router(store, config)
+        .route("/health", get(|| async { "ok" }))
+        .merge(readable);
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
+    if let Err(why) = leadflow_web::check_exposure(listener.local_addr()?, dashboard_token.as_ref())
+    {
+        bail!("refusing to serve: {why}");
+    }
     eprintln!(
         "leadflow listening on http://{} (the dashboard at GET /, POST /webhooks/hubspot, GET /api/contacts/EMAIL/history, GET /api/reports/KEY, GET /health, GET /metrics)",
         listener.local_addr()?

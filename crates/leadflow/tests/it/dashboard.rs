@@ -194,3 +194,102 @@ async fn serve_mounts_the_dashboard_and_its_api() {
     assert_eq!(get(&http, &format!("{base}/health")).await.0, 200);
     drop(serve);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dashboard_token_guards_what_shows_the_pipeline_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    let o = crate::leadflow(&["init", project.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", crate::text(&o));
+    let db = format!("sqlite://{}", dir.path().join("serve.db").display());
+
+    // Every interface without a token: refused before serving, the secrets not shown.
+    let o = crate::leadflow(
+        &[
+            "serve",
+            "--receive-only",
+            "--bind",
+            "0.0.0.0:0",
+            "--config",
+            project.to_str().unwrap(),
+        ],
+        &[
+            ("LEADFLOW_DATABASE_URL", &db),
+            ("LEADFLOW_WEBHOOK_SECRET", "hook-secret-1"),
+        ],
+    );
+    let out = crate::text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("refusing to serve") && out.contains("LEADFLOW_DASHBOARD_TOKEN"),
+        "{out}"
+    );
+    assert!(!out.contains("hook-secret-1"), "{out}");
+
+    let project_s = project.to_str().unwrap().to_owned();
+    let mut serve = tokio::task::spawn_blocking(move || {
+        let mut serve = Running::start(
+            &[
+                "serve",
+                "--receive-only",
+                "--bind",
+                "127.0.0.1:0",
+                "--config",
+                &project_s,
+            ],
+            &[
+                ("LEADFLOW_DATABASE_URL", &db),
+                ("LEADFLOW_WEBHOOK_SECRET", "hook-secret-1"),
+                ("LEADFLOW_DASHBOARD_TOKEN", "dash-token-1"),
+            ],
+        );
+        serve.address("listening on");
+        serve
+    })
+    .await
+    .unwrap();
+    let base = serve.address("listening on");
+    let http = client();
+    for path in [
+        "/",
+        "/api/reports/lead_generation_report",
+        "/advice",
+        "/metrics",
+        "/api/contacts/a@b.example/history",
+    ] {
+        let r = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 401, "{path}");
+        assert!(r.headers().contains_key("www-authenticate"), "{path}");
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("dash-token-1"), "{path}: {body}");
+        let r = http
+            .get(format!("{base}{path}"))
+            .bearer_auth("dash-token-1")
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(r.status().as_u16(), 401, "{path}");
+        let r = http
+            .get(format!("{base}{path}"))
+            .basic_auth("me", Some("dash-token-1"))
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(r.status().as_u16(), 401, "{path}");
+    }
+    // HubSpot's deliveries answer to their signature, not the token; health stays open.
+    let r = http
+        .post(format!("{base}/webhooks/hubspot"))
+        .body("[]")
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.headers().contains_key("www-authenticate"));
+    assert_eq!(
+        r.status().as_u16(),
+        401,
+        "unsigned: refused by the receiver"
+    );
+    assert_eq!(get(&http, &format!("{base}/health")).await.0, 200);
+    drop(serve);
+}
