@@ -136,14 +136,13 @@ pub fn completed_at(task: &StoredRecord) -> Option<i64> {
     )
 }
 
-/// Records one enrollment with one intent; true when it is new.
-async fn record(
-    store: &Store,
-    portal: &str,
+/// One enrollment with one intent, recorded with the rest of its page
+/// ([`Store::enroll_many`]: one transaction, a few statements).
+fn entry(
     (workflow, subject, trigger): (&str, &str, &str),
     (action, payload): (&str, String),
     at: i64,
-) -> Result<bool, Error> {
+) -> (NewEnrollment, Vec<NewIntent>) {
     let enrollment = NewEnrollment {
         workflow: workflow.to_owned(),
         contact_id: subject.to_owned(),
@@ -158,7 +157,25 @@ async fn record(
         state: "pending".to_owned(),
         note: None,
     };
-    Ok(store.enroll(portal, &enrollment, &[intent]).await?)
+    (enrollment, vec![intent])
+}
+
+/// Which report an entry of the contact walk counts in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Activity,
+    Score,
+}
+
+/// Records a page's entries; for each, its kind and whether it was new.
+async fn record_page<K: Copy + Eq>(
+    store: &Store,
+    portal: &str,
+    page: Vec<(K, (NewEnrollment, Vec<NewIntent>))>,
+) -> Result<Vec<(K, bool)>, Error> {
+    let (kinds, items): (Vec<K>, Vec<_>) = page.into_iter().unzip();
+    let new = store.enroll_many(portal, &items).await?;
+    Ok(kinds.into_iter().zip(new).collect())
 }
 
 /// The latest engagement (unix ms) of each contact of one page: its tasks' creation and
@@ -241,6 +258,7 @@ pub async fn run_contacts(
             }
             None => BTreeMap::new(),
         };
+        let mut entries = Vec::new();
         for contact in &mut page {
             if let Some(r) = &mut activity {
                 r.read += 1;
@@ -257,9 +275,7 @@ pub async fn run_contacts(
                         r.changed += 1;
                         let payload = write_of(LAST_ACTIVITY, date.to_string());
                         let key = (ACTIVITY_WORKFLOW, contact.id.as_str(), day.as_str());
-                        if record(store, portal, key, ("write", payload), at).await? {
-                            r.intents += 1;
-                        }
+                        entries.push((Kind::Activity, entry(key, ("write", payload), at)));
                         // Scores below see the new date.
                         contact
                             .properties
@@ -275,9 +291,16 @@ pub async fn run_contacts(
                 }
                 r.changed += 1;
                 let key = (SCORING_WORKFLOW, contact.id.as_str(), day.as_str());
-                if record(store, portal, key, ("write", write_payload(s)), at).await? {
-                    r.intents += 1;
-                }
+                entries.push((Kind::Score, entry(key, ("write", write_payload(s)), at)));
+            }
+        }
+        for (kind, new) in record_page(store, portal, entries).await? {
+            let report = match kind {
+                Kind::Activity => activity.as_mut().map(|r| &mut r.intents),
+                Kind::Score => scoring.as_mut().map(|r| &mut r.intents),
+            };
+            if let (Some(intents), true) = (report, new) {
+                *intents += 1;
             }
         }
         after = last;
@@ -357,6 +380,7 @@ pub async fn clean_up_tasks(
         let Some(last) = page.last().map(|t| t.id.clone()) else {
             break;
         };
+        let mut entries = Vec::new();
         for task in &page {
             r.read += 1;
             match completed_at(task) {
@@ -371,12 +395,13 @@ pub async fn clean_up_tasks(
                         r.expired += 1;
                         let payload = serde_json::json!({ "action": ARCHIVE_TASK }).to_string();
                         let key = (CLEANUP_WORKFLOW, task.id.as_str(), "archive");
-                        if record(store, portal, key, (ARCHIVE_TASK, payload), at).await? {
-                            r.intents += 1;
-                        }
+                        entries.push(((), entry(key, (ARCHIVE_TASK, payload), at)));
                     }
                 }
             }
+        }
+        for ((), new) in record_page(store, portal, entries).await? {
+            r.intents += u64::from(new);
         }
         after = last;
     }

@@ -122,43 +122,127 @@ impl Store {
         enrollment: &NewEnrollment,
         intents: &[NewIntent],
     ) -> Result<bool> {
+        let new = self
+            .enroll_many(portal, &[(enrollment.clone(), intents.to_vec())])
+            .await?;
+        Ok(new.first().copied().unwrap_or(false))
+    }
+
+    /// Records enrollments with their intents, all in one transaction and a few
+    /// statements (what a daily run over every contact needs): for each, whether it was
+    /// new; the intents of one that existed already are not written.
+    ///
+    /// # Errors
+    /// A query error; nothing is written.
+    pub async fn enroll_many(
+        &self,
+        portal: &str,
+        items: &[(NewEnrollment, Vec<NewIntent>)],
+    ) -> Result<Vec<bool>> {
+        use std::collections::BTreeSet;
+        // Rows per statement: sqlx's SQLite driver looks parameters up by name at a cost
+        // that grows with the square of their number (see `upsert_records`).
+        const ROWS: usize = 20;
         let mut tx = self.pool.begin().await.ctx("begin")?;
-        let done = sqlx::query(
-            "INSERT INTO workflow_enrollments (portal, workflow, contact_id, trigger_value, event_seq, enrolled_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (portal, workflow, contact_id, trigger_value) DO NOTHING",
-        )
-        .bind(portal)
-        .bind(&enrollment.workflow)
-        .bind(&enrollment.contact_id)
-        .bind(&enrollment.trigger_value)
-        .bind(enrollment.event_seq)
-        .bind(enrollment.at)
-        .execute(&mut *tx)
-        .await
-        .ctx("enroll")?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
+        let mut inserted: BTreeSet<(String, String, String)> = BTreeSet::new();
+        for chunk in items.chunks(ROWS) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 6;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO workflow_enrollments (portal, workflow, contact_id, trigger_value, event_seq, enrolled_at) \
+                 VALUES {} ON CONFLICT (portal, workflow, contact_id, trigger_value) DO NOTHING \
+                 RETURNING workflow, contact_id, trigger_value",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (e, _) in chunk {
+                q = q
+                    .bind(portal)
+                    .bind(&e.workflow)
+                    .bind(&e.contact_id)
+                    .bind(&e.trigger_value)
+                    .bind(e.event_seq)
+                    .bind(e.at);
+            }
+            for r in q.fetch_all(&mut *tx).await.ctx("enroll")? {
+                inserted.insert((
+                    r.try_get(0).ctx("enrollment")?,
+                    r.try_get(1).ctx("enrollment")?,
+                    r.try_get(2).ctx("enrollment")?,
+                ));
+            }
         }
-        for i in intents {
-            sqlx::query(
+        // The first of several equal enrollments is the new one, as if recorded in turn.
+        let new: Vec<bool> = items
+            .iter()
+            .map(|(e, _)| {
+                inserted.remove(&(
+                    e.workflow.clone(),
+                    e.contact_id.clone(),
+                    e.trigger_value.clone(),
+                ))
+            })
+            .collect();
+        let intents: Vec<(&NewEnrollment, &NewIntent)> = items
+            .iter()
+            .zip(&new)
+            .filter(|(_, new)| **new)
+            .flat_map(|((e, intents), _)| intents.iter().map(move |i| (e, i)))
+            .collect();
+        for chunk in intents.chunks(ROWS) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 9;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 0, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8,
+                        b + 9,
+                        b + 8,
+                        b + 8
+                    )
+                })
+                .collect();
+            let sql = format!(
                 "INSERT INTO intents (portal, key, workflow, contact_id, action, payload, state, attempts, run_at, last_error, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $8, $8) ON CONFLICT (portal, key) DO NOTHING",
-            )
-            .bind(portal)
-            .bind(&i.key)
-            .bind(&enrollment.workflow)
-            .bind(&enrollment.contact_id)
-            .bind(&i.action)
-            .bind(&i.payload)
-            .bind(&i.state)
-            .bind(enrollment.at)
-            .bind(&i.note)
-            .execute(&mut *tx)
-            .await
-            .ctx("add intent")?;
+                 VALUES {} ON CONFLICT (portal, key) DO NOTHING",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (e, i) in chunk {
+                q = q
+                    .bind(portal)
+                    .bind(&i.key)
+                    .bind(&e.workflow)
+                    .bind(&e.contact_id)
+                    .bind(&i.action)
+                    .bind(&i.payload)
+                    .bind(&i.state)
+                    .bind(e.at)
+                    .bind(&i.note);
+            }
+            q.execute(&mut *tx).await.ctx("add intent")?;
         }
         tx.commit().await.ctx("commit")?;
-        Ok(true)
+        Ok(new)
     }
 
     /// Claims up to `limit` intents of `action` that are due, or whose attempt was

@@ -6,6 +6,7 @@
 
 mod advice;
 mod health;
+mod outbox;
 mod reports;
 mod schedule_runs;
 
