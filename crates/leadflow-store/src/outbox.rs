@@ -258,10 +258,16 @@ impl Store {
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<Intent>> {
+        // Several workers on PostgreSQL: each claims rows no other transaction holds, so
+        // no intent is claimed twice. SQLite has one writer: its claims are serial.
+        let lock = match self.backend() {
+            crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            crate::Backend::Sqlite => "",
+        };
         let mut tx = self.pool.begin().await.ctx("begin")?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {INTENT_COLUMNS} FROM intents WHERE portal = $1 AND action = $2 AND \
-             ((state = 'pending' AND run_at <= $3) OR (state = 'sending' AND lease_until < $3)) ORDER BY id LIMIT $4"
+             ((state = 'pending' AND run_at <= $3) OR (state = 'sending' AND lease_until < $3)) ORDER BY id LIMIT $4{lock}"
         )))
         .bind(portal)
         .bind(action)

@@ -64,3 +64,45 @@ async fn bulk_enrollment_is_enrollment_one_by_one() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_workers_claim_each_intent_once() {
+    on_both("claim_race", |store| async move {
+        let items: Vec<(NewEnrollment, Vec<NewIntent>)> = (0..200)
+            .map(|c| (enrollment(c, "d1"), vec![write(c, "d1")]))
+            .collect();
+        store.enroll_many("p", &items).await.unwrap();
+        // Six workers claim 25 at a time until nothing is left.
+        let workers: Vec<_> = (0..6)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut mine = Vec::new();
+                    loop {
+                        let got = store
+                            .claim_intents("p", "write", 10_000, 60_000, 25)
+                            .await
+                            .unwrap();
+                        if got.is_empty() {
+                            return mine;
+                        }
+                        mine.extend(got.into_iter().map(|i| i.id));
+                    }
+                })
+            })
+            .collect();
+        let mut claimed = Vec::new();
+        for w in workers {
+            claimed.extend(w.await.unwrap());
+        }
+        let total = claimed.len();
+        claimed.sort_unstable();
+        claimed.dedup();
+        assert_eq!(
+            (total, claimed.len()),
+            (200, 200),
+            "every intent claimed once"
+        );
+    })
+    .await;
+}
