@@ -269,6 +269,23 @@ impl Store {
         matching: &[OneOf<'_>],
     ) -> Result<Vec<BucketCounts>> {
         let buckets = bounds.len().saturating_sub(1);
+        // On the creation axis, the filter's period narrows each bucket's range instead of
+        // being a second range on the same column, which SQLite would scan from the
+        // period's start for every bucket.
+        // Contacts without a creation time are in no period.
+        let (filter, lowest, highest, nulls) = match axis {
+            Axis::Created => (
+                &ContactFilter {
+                    equals: filter.equals.clone(),
+                    created_from: None,
+                    created_until: None,
+                },
+                filter.created_from.unwrap_or(i64::MIN),
+                filter.created_until.unwrap_or(i64::MAX),
+                filter.created_from.is_none() && filter.created_until.is_none(),
+            ),
+            Axis::LeadScore => (filter, i64::MIN, i64::MAX, true),
+        };
         let mut out = Vec::new();
         // The last statement also counts the contacts without a value.
         for first in (0..=buckets).step_by(BUCKETS_PER_STATEMENT) {
@@ -291,13 +308,16 @@ impl Store {
             };
             let mut parts = Vec::new();
             for i in first..last {
-                let (from, until) = (p.int(bounds[i]), p.int(bounds[i + 1]));
+                let (from, until) = (
+                    p.int(bounds[i].max(lowest)),
+                    p.int(bounds[i + 1].min(highest)),
+                );
                 parts.push(select(
                     i as i64,
                     format!("c.{axis} >= {from} AND c.{axis} < {until}"),
                 ));
             }
-            if last == buckets {
+            if last == buckets && nulls {
                 parts.push(select(-1, format!("c.{axis} IS NULL")));
             }
             if parts.is_empty() {
@@ -329,8 +349,9 @@ impl Store {
     /// changes of `property` into one of `into` (from no value or a value not in `into`) on
     /// the contacts `filter` selects (as they are now). Element `i` is bucket `i`.
     ///
-    /// One statement per 200 buckets, one range of the index `events_report` per bucket; whether an
-    /// event's contact is selected is answered by the index `records_report_id`.
+    /// One statement per 200 buckets, one range of the index `events_report` per bucket;
+    /// whether an event's contact is selected is answered by the index `records_report_id`
+    /// (`CROSS JOIN` keeps SQLite from starting at the contacts).
     ///
     /// # Errors
     /// [`Error::UnknownColumn`] when a property is not a managed one; a query error.
@@ -360,9 +381,9 @@ impl Store {
             for i in first..last {
                 let (from, until) = (p.int(bounds[i]), p.int(bounds[i + 1]));
                 parts.push(format!(
-                    "SELECT CAST({i} AS BIGINT), COUNT(*) FROM events e JOIN records c \
-                     ON c.portal = e.portal AND c.object_type = e.object_type AND c.id = e.object_id \
-                     WHERE e.portal = {portal} AND e.object_type = 'contacts' AND e.property = {property} \
+                    "SELECT CAST({i} AS BIGINT), COUNT(*) FROM events e CROSS JOIN records c \
+                     WHERE c.portal = e.portal AND c.object_type = e.object_type AND c.id = e.object_id \
+                     AND e.portal = {portal} AND e.object_type = 'contacts' AND e.property = {property} \
                      AND e.occurred_at >= {from} AND e.occurred_at < {until} \
                      AND {entered} AND (e.old_value IS NULL OR NOT ({left})) AND {conditions}"
                 ));
@@ -437,18 +458,20 @@ impl Store {
             p.int(until.unwrap_or(i64::MAX)),
         );
         let conditions = conditions(filter, &mut p)?;
-        // Two `IN` subqueries, one per side a link can be read from, so that each joins
-        // contacts on their primary key (an `OR` inside one join defeats the index).
+        // The ids of the deals linked to a selected contact, one `IN` list per side the link
+        // is read from (each read once, hashed by PostgreSQL): links read in index order,
+        // each contact answered by `records_report_id` (`CROSS JOIN` keeps SQLite from
+        // starting at the contacts); then the deals of the period among them.
         let sql = format!(
             "SELECT d.id, d.created_at, d.properties FROM records d \
              WHERE d.portal = {portal} AND d.object_type = 'deals' AND d.archived = 0 \
              AND d.created_at >= {from} AND d.created_at < {until} \
-             AND (d.id IN (SELECT a.from_id FROM associations a JOIN records c \
-             ON c.portal = a.portal AND c.object_type = 'contacts' AND c.id = a.to_id \
-             WHERE a.portal = {portal} AND a.from_type = 'deals' AND a.to_type = 'contacts' AND {conditions}) \
-             OR d.id IN (SELECT a.to_id FROM associations a JOIN records c \
-             ON c.portal = a.portal AND c.object_type = 'contacts' AND c.id = a.from_id \
-             WHERE a.portal = {portal} AND a.from_type = 'contacts' AND a.to_type = 'deals' AND {conditions})) \
+             AND (d.id IN (SELECT a.to_id FROM associations a CROSS JOIN records c \
+             WHERE a.portal = {portal} AND a.from_type = 'contacts' AND a.to_type = 'deals' \
+             AND c.portal = a.portal AND c.id = a.from_id AND {conditions}) \
+             OR d.id IN (SELECT a.from_id FROM associations a CROSS JOIN records c \
+             WHERE a.portal = {portal} AND a.from_type = 'deals' AND a.to_type = 'contacts' \
+             AND c.portal = a.portal AND c.id = a.to_id AND {conditions})) \
              ORDER BY d.id"
         );
         let rows = p
