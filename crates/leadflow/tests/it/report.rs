@@ -209,6 +209,66 @@ async fn report_over_a_synced_sandbox_matches_its_records_as_json_and_csv() {
         );
     }
 
+    // The charts: the catalogue's four, in the configuration's order; the ICP chart's
+    // points are the breakdown's groups, the score buckets add up to the contacts.
+    let charts = out["charts"].as_array().unwrap();
+    let names: Vec<&str> = charts.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "Response Rate by ICP Type",
+            "Qualification Rate by Campaign",
+            "Lead Score Distribution",
+            "Activity Timeline"
+        ]
+    );
+    let by_icp = &charts[0]["series"][0]["points"];
+    assert_eq!(
+        by_icp.as_array().unwrap().len(),
+        icp["groups"].as_array().unwrap().len()
+    );
+    let scores: f64 = charts[2]["series"][0]["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .sum();
+    assert_eq!(scores, n as f64);
+    let created: f64 = charts[3]["series"][0]["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .sum();
+    assert_eq!(created, n as f64, "the timeline's days hold every contact");
+
+    // --icp narrows every number to one ICP type.
+    let o = run(
+        strings(&[
+            "report",
+            "lead_generation_report",
+            "--format",
+            "json",
+            "--icp",
+            "ICP-B",
+            "--config",
+            &project_s,
+        ]),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let narrowed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let want = set
+        .iter()
+        .filter(|c| get(c, "icp_type").as_deref() == Some("ICP-B"))
+        .count() as i64;
+    assert!(want > 0);
+    assert_eq!(
+        metric(&narrowed["metrics"], "Total Contacts Created")["value"]["count"],
+        want
+    );
+
     // CSV: one row overall plus one per group, parsed by a CSV reader.
     let o = run(
         strings(&[
@@ -229,11 +289,27 @@ async fn report_over_a_synced_sandbox_matches_its_records_as_json_and_csv() {
     let header = reader.headers().unwrap().clone();
     assert_eq!(&header[0], "breakdown");
     assert_eq!(&header[2], "Total Contacts Created");
+    let csv_text = String::from_utf8(o.stdout.clone()).unwrap();
+    let (metrics_csv, charts_csv) = csv_text.split_once("\n\n").unwrap();
+    let mut reader = csv::Reader::from_reader(metrics_csv.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(&rows[0][0], "all");
     assert_eq!(rows[0][2].parse::<i64>().unwrap(), n);
     assert_eq!(rows.len(), 1 + icp["groups"].as_array().unwrap().len());
     assert!(rows[1..].iter().all(|r| &r[0] == "icp_type"));
+    // Then the charts' data, `chart,series,label,value`.
+    let mut reader = csv::Reader::from_reader(charts_csv.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["chart", "series", "label", "value"]
+    );
+    let points: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let no_score = points
+        .iter()
+        .find(|r| &r[0] == "Lead Score Distribution" && &r[2] == "no score")
+        .unwrap();
+    assert!(no_score[3].parse::<f64>().is_ok());
+    assert!(points.iter().any(|r| &r[1] == "Responses Received"));
 
     // The dashboard's widgets over the same contacts.
     let o = run(
@@ -265,6 +341,42 @@ async fn report_over_a_synced_sandbox_matches_its_records_as_json_and_csv() {
             .unwrap()
             > 0
     );
+    // Its five reports, each with figures and a chart.
+    let panels = dash["panels"].as_array().unwrap();
+    let names: Vec<&str> = panels.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "Manual Outreach Performance",
+            "Automated Outreach Performance",
+            "ICP Performance Comparison",
+            "Response Rate Trends",
+            "Lead Qualification Funnel"
+        ]
+    );
+    let funnel = &panels[4]["chart"]["series"][0]["points"];
+    assert_eq!(funnel[0]["value"].as_f64(), Some(n as f64));
+    assert_eq!(funnel[1]["value"].as_f64(), Some(responded as f64));
+    assert_eq!(
+        panels[3]["chart"]["series"][0]["points"]
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+
+    // The table shows every panel with its chart's data.
+    let o = run(
+        strings(&["report", "session_dashboard", "--config", &project_s]),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let table = String::from_utf8_lossy(&o.stdout).into_owned();
+    for name in names {
+        assert!(table.contains(&format!("chart: {name}")), "{table}");
+    }
+    assert!(table.contains("Interested or better"), "{table}");
 
     // A period with nothing in it: the table says so, with no NaN anywhere.
     let o = run(
@@ -298,6 +410,7 @@ async fn report_over_a_synced_sandbox_matches_its_records_as_json_and_csv() {
         assert!(row(name).contains("no data"), "{table}");
     }
     assert!(!table.contains("NaN"), "{table}");
+    assert!(table.contains("chart: Activity Timeline"), "{table}");
 
     // Typos are refused with what there is.
     let o = run(
