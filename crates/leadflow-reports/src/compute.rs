@@ -603,9 +603,8 @@ async fn trends(
     }
     weeks.pop();
     let filter = filters.narrow(ContactFilter {
-        equals: vec![("lead_source".to_owned(), "Outbound".to_owned())],
         created_from: bounds.first().copied(),
-        created_until: period.until_ms,
+        ..dashboard_filter(period)
     });
     let rows = store
         .bucket_counts(
