@@ -28,7 +28,7 @@ use leadflow_hubspot::{
     AssociationSpec, Client, InlineAssociation, ObjectId, ObjectInput, ObjectUpdate,
     PropertyValues, association_types as types,
 };
-use leadflow_store::{Intent, Link, OwnerRow, Store};
+use leadflow_store::{Intent, Link, OwnerRow, Settlement, Store};
 
 use crate::eval::Intended;
 use crate::run::key_hash;
@@ -237,13 +237,8 @@ impl<'a> Executor<'a> {
         }
     }
 
-    async fn settle(
-        &self,
-        i: &Intent,
-        outcome: Outcome,
-        now: i64,
-        report: &mut ExecReport,
-    ) -> Result<(), EngineError> {
+    /// How an attempt ended, as the store records it, counted in `report`.
+    fn settle(i: &Intent, outcome: Outcome, now: i64, report: &mut ExecReport) -> Settlement {
         let (state, result, note) = match outcome {
             Outcome::Done(v) => ("done", Some(v.to_string()), None),
             Outcome::Skip(why) => ("skipped", None, Some(why)),
@@ -255,19 +250,15 @@ impl<'a> Executor<'a> {
             ),
             Outcome::Retry(why) => {
                 let wait = 1_000i64 << i.attempts.clamp(0, 8);
-                self.store
-                    .retry_intent(i.id, now + wait.min(300_000), &why)
-                    .await
-                    .map_err(st)?;
                 report.retried += 1;
                 metrics::counter!("leadflow_workflow_actions_total", "action" => i.action.clone(), "outcome" => "retried").increment(1);
-                return Ok(());
+                return Settlement::Retry {
+                    id: i.id,
+                    run_at: now + wait.min(300_000),
+                    error: why,
+                };
             }
         };
-        self.store
-            .finish_intent(i.id, state, result.as_deref(), note.as_deref())
-            .await
-            .map_err(st)?;
         match state {
             "done" => report.done += 1,
             "skipped" => report.skipped += 1,
@@ -277,7 +268,12 @@ impl<'a> Executor<'a> {
             }
         }
         metrics::counter!("leadflow_workflow_actions_total", "action" => i.action.clone(), "outcome" => state).increment(1);
-        Ok(())
+        Settlement::Finish {
+            id: i.id,
+            state: state.to_owned(),
+            result,
+            note,
+        }
     }
 
     /// Carries out every due intent, batch by batch, until none is due.
@@ -315,9 +311,12 @@ impl<'a> Executor<'a> {
                     ARCHIVE_TASK => self.archive_tasks(&batch).await?,
                     _ => self.deal_updates(&batch).await?,
                 };
-                for (i, o) in batch.iter().zip(outcomes) {
-                    self.settle(i, o, now, &mut report).await?;
-                }
+                let settled: Vec<Settlement> = batch
+                    .iter()
+                    .zip(outcomes)
+                    .map(|(i, o)| Self::settle(i, o, now, &mut report))
+                    .collect();
+                self.store.settle_intents(&settled).await.map_err(st)?;
             }
         }
         Ok(report)

@@ -31,7 +31,7 @@ pub use advice::{EnrolledCounts, ScoreCounts};
 pub use automation::{ReportDelivery, ScheduleRun};
 pub use error::{Error, Result};
 pub use health::{CountCheck, LatencyFlush};
-pub use outbox::{EnrollmentRow, Intent, NewEnrollment, NewIntent};
+pub use outbox::{EnrollmentRow, Intent, NewEnrollment, NewIntent, Settlement};
 pub use portal::{Link, ListRow, OwnerRow, SequenceRow, StageRow, SyncRunStats};
 pub use queue::Job;
 pub use records::{Event, Gone, MANAGED_COLUMNS, StoredRecord, UpsertOutcome};

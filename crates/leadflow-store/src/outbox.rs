@@ -46,6 +46,31 @@ pub struct NewIntent {
     pub note: Option<String>,
 }
 
+/// How an intent's attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Settlement {
+    /// Finished: `done`, `skipped` or `dead`.
+    Finish {
+        /// The intent.
+        id: i64,
+        /// Its final state.
+        state: String,
+        /// HubSpot's answer, for `done`.
+        result: Option<String>,
+        /// Why, for `skipped` and `dead`.
+        note: Option<String>,
+    },
+    /// To be attempted again at `run_at` (unix ms).
+    Retry {
+        /// The intent.
+        id: i64,
+        /// When.
+        run_at: i64,
+        /// What went wrong this time.
+        error: String,
+    },
+}
+
 /// A stored intent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Intent {
@@ -280,63 +305,67 @@ impl Store {
         for r in &rows {
             let state: String = r.try_get(6).ctx("intent")?;
             let mut i = intent(r, state == "sending")?;
-            sqlx::query(
-                "UPDATE intents SET state = 'sending', attempts = attempts + 1, lease_until = $2, updated_at = $3 WHERE id = $1",
-            )
-            .bind(i.id)
-            .bind(now + lease_ms)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .ctx("claim intents")?;
             i.attempts += 1;
             i.state = "sending".to_owned();
             out.push(i);
+        }
+        // One statement per 50 claimed (see `upsert_records` on statement sizes).
+        for chunk in out.chunks(50) {
+            let ids: Vec<String> = (0..chunk.len()).map(|k| format!("${}", k + 3)).collect();
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE intents SET state = 'sending', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
+                 WHERE id IN ({})",
+                ids.join(", ")
+            )))
+            .bind(now + lease_ms)
+            .bind(now);
+            for i in chunk {
+                q = q.bind(i.id);
+            }
+            q.execute(&mut *tx).await.ctx("claim intents")?;
         }
         tx.commit().await.ctx("commit")?;
         Ok(out)
     }
 
-    /// Ends an intent: `done` with HubSpot's answer, `skipped` or `dead` with the reason.
+    /// Records how a batch's attempts ended, in one transaction: each intent finished
+    /// (`done` with HubSpot's answer, `skipped` or `dead` with the reason) or put back for
+    /// another attempt.
     ///
     /// # Errors
-    /// A query error.
-    pub async fn finish_intent(
-        &self,
-        id: i64,
-        state: &str,
-        result: Option<&str>,
-        note: Option<&str>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE intents SET state = $2, result = $3, last_error = $4, lease_until = NULL, updated_at = $5 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(state)
-        .bind(result)
-        .bind(note)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await
-        .ctx("finish intent")?;
-        Ok(())
-    }
-
-    /// Puts an intent back for another attempt at `run_at`.
-    ///
-    /// # Errors
-    /// A query error.
-    pub async fn retry_intent(&self, id: i64, run_at: i64, error: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE intents SET state = 'pending', run_at = $2, last_error = $3, lease_until = NULL, updated_at = $4 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(run_at)
-        .bind(error)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await
-        .ctx("retry intent")?;
+    /// A query error; nothing is recorded, and the intents' leases run out as after a
+    /// crash.
+    pub async fn settle_intents(&self, settlements: &[Settlement]) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        for s in settlements {
+            match s {
+                Settlement::Finish {
+                    id,
+                    state,
+                    result,
+                    note,
+                } => sqlx::query(
+                    "UPDATE intents SET state = $2, result = $3, last_error = $4, lease_until = NULL, updated_at = $5 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(state)
+                .bind(result)
+                .bind(note)
+                .bind(now),
+                Settlement::Retry { id, run_at, error } => sqlx::query(
+                    "UPDATE intents SET state = 'pending', run_at = $2, last_error = $3, lease_until = NULL, updated_at = $4 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(run_at)
+                .bind(error)
+                .bind(now),
+            }
+            .execute(&mut *tx)
+            .await
+            .ctx("settle intent")?;
+        }
+        tx.commit().await.ctx("commit")?;
         Ok(())
     }
 
