@@ -7,8 +7,8 @@ use leadflow_config::workflows::{ActionKind, Trigger};
 use leadflow_config::{Diagnostic, PropertyKind, init, load};
 
 mod report_checks;
-mod texts;
 mod schedules;
+mod texts;
 
 fn project_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -33,5 +33,8 @@ fn a_project_from_texts_is_the_project_from_files() {
             "{file}: {text:#?}"
         );
     }
-    assert!(!project.schedules.triggers.is_empty(), "schedules.yaml was still read");
+    assert!(
+        !project.schedules.triggers.is_empty(),
+        "schedules.yaml was still read"
+    );
 }
