@@ -25,6 +25,8 @@ mod records;
 mod reports;
 mod scan;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod webhooks;
 
 pub use advice::{EnrolledCounts, ScoreCounts};

@@ -8,12 +8,12 @@ mod scheduler;
 mod weekly;
 
 use std::collections::BTreeMap;
-use std::future::Future;
 
 use jiff::civil::date;
 use leadflow_automation::{ScoringReport, run_scoring, score, write_payload};
 use leadflow_config::Project;
 use leadflow_core::ObjectType;
+pub(crate) use leadflow_store::testing::{on_both, sqlite as store};
 use leadflow_store::{Store, StoredRecord};
 
 pub(crate) fn project() -> Project {
@@ -22,12 +22,6 @@ pub(crate) fn project() -> Project {
     let (project, diags) = leadflow_config::load(dir.path());
     assert!(diags.is_empty(), "{diags:?}");
     project
-}
-
-pub(crate) async fn store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("leadflow.db").display());
-    (Store::connect(&url).await.unwrap(), dir)
 }
 
 const STATUSES: [&str; 4] = [
@@ -162,55 +156,4 @@ async fn only_changed_scores_become_write_intents_once_a_day_that_the_engine_rea
         .await
         .unwrap();
     assert!(next.intents > 0 && next.intents == next.changed, "{next:?}");
-}
-
-/// A fresh PostgreSQL database, or `None` (with the reason printed) when none is configured.
-async fn postgres(test: &str) -> Option<Store> {
-    let Ok(base) = std::env::var("LEADFLOW_TEST_DATABASE_URL") else {
-        if std::env::var("LEADFLOW_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-            panic!("LEADFLOW_REQUIRE_POSTGRES=1 but LEADFLOW_TEST_DATABASE_URL is not set");
-        }
-        println!(
-            "skipped: {test} on PostgreSQL (set LEADFLOW_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test)"
-        );
-        return None;
-    };
-    sqlx::any::install_default_drivers();
-    let name = format!("leadflow_test_automation_{test}_{}", std::process::id());
-    let admin = sqlx::AnyPool::connect(&base)
-        .await
-        .expect("the test PostgreSQL answers");
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name}"
-    )))
-    .execute(&admin)
-    .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create a test database");
-    admin.close().await;
-    let (prefix, _) = base
-        .rsplit_once('/')
-        .expect("a database URL ends in /dbname");
-    Some(
-        Store::connect(&format!("{prefix}/{name}"))
-            .await
-            .expect("connect to the test database"),
-    )
-}
-
-/// Runs `body` on a fresh SQLite store, then on a fresh PostgreSQL database when one is
-/// configured.
-pub(crate) async fn on_both<F, Fut>(test: &str, body: F)
-where
-    F: Fn(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let (store, _dir) = store().await;
-    body(store).await;
-    if let Some(store) = postgres(test).await {
-        body(store.clone()).await;
-        store.close().await;
-    }
 }

@@ -6,91 +6,14 @@
 //! `LEADFLOW_REQUIRE_POSTGRES=1` (CI), where it fails.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use leadflow_config::reports::{Dashboard, Report};
 use leadflow_core::ObjectType;
 use leadflow_reports::{Filters, Period, ReportOutput, ReportSpec, Since, Value};
-use leadflow_store::{Backend, Link, Store, StoredRecord};
-
-async fn sqlite() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("leadflow.db").display());
-    (Store::connect(&url).await.unwrap(), dir)
-}
-
-fn database_name(test: &str) -> String {
-    format!("leadflow_reports_test_{}_{}", test, std::process::id())
-}
-
-/// A fresh PostgreSQL database, or `None` (with the reason printed) when none is configured.
-async fn postgres(test: &str) -> Option<Store> {
-    let Ok(base) = std::env::var("LEADFLOW_TEST_DATABASE_URL") else {
-        if std::env::var("LEADFLOW_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-            panic!("LEADFLOW_REQUIRE_POSTGRES=1 but LEADFLOW_TEST_DATABASE_URL is not set");
-        }
-        println!(
-            "skipped: {test} on PostgreSQL (set LEADFLOW_TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test)"
-        );
-        return None;
-    };
-    sqlx::any::install_default_drivers();
-    let name = database_name(test);
-    let admin = sqlx::AnyPool::connect(&base)
-        .await
-        .expect("the test PostgreSQL answers");
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name}"
-    )))
-    .execute(&admin)
-    .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create a test database");
-    admin.close().await;
-    let (prefix, _) = base
-        .rsplit_once('/')
-        .expect("a database URL ends in /dbname");
-    Some(
-        Store::connect(&format!("{prefix}/{name}"))
-            .await
-            .expect("connect to the test database"),
-    )
-}
-
-async fn drop_database(test: &str) {
-    let Ok(base) = std::env::var("LEADFLOW_TEST_DATABASE_URL") else {
-        return;
-    };
-    if let Ok(admin) = sqlx::AnyPool::connect(&base).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {}",
-            database_name(test)
-        )))
-        .execute(&admin)
-        .await;
-        admin.close().await;
-    }
-}
-
-async fn on_both<F, Fut>(test: &str, body: F)
-where
-    F: Fn(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let (store, _dir) = sqlite().await;
-    assert_eq!(store.backend(), Backend::Sqlite);
-    body(store).await;
-    if let Some(store) = postgres(test).await {
-        assert_eq!(store.backend(), Backend::Postgres);
-        body(store.clone()).await;
-        store.close().await;
-        drop_database(test).await;
-    }
-}
+use leadflow_store::testing::on_both;
+use leadflow_store::{Link, Store, StoredRecord};
 
 const DAY: i64 = 86_400_000;
 
