@@ -152,6 +152,9 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+/// How often serve refreshes the health gauges between sweeps.
+const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn no_progress(_: leadflow_core::ObjectType, _: usize) {}
 
 /// The background sync: every step on its own interval, each run recorded in the store.
@@ -169,6 +172,7 @@ async fn background_sync(
     // then (or while the project has problems) it says why, once, and tries again.
     let mut workflows: Option<Workflows> = None;
     let mut last_refusal = String::new();
+    let mut last_health: Option<std::time::Instant> = None;
     let opts = StepOptions {
         portal,
         types: leadflow_core::ObjectType::ALL.to_vec(),
@@ -235,10 +239,14 @@ async fn background_sync(
                 tracing::error!(error.message = %e, "the store failed; the background sync keeps trying");
             }
         }
-        // Health gauges for /metrics; the portal's counts are checked with each sweep.
+        // Health gauges for /metrics, at most every HEALTH_EVERY (they read the store
+        // over a day); the portal's counts are checked with each sweep.
         let sweeping = steps.contains(&Step::Reconcile);
-        if let Err(e) = crate::health::refresh(&client, &store, &opts.portal, sweeping).await {
-            tracing::warn!(error.message = %e, "health metrics not refreshed");
+        if sweeping || last_health.is_none_or(|t| t.elapsed() >= HEALTH_EVERY) {
+            last_health = Some(std::time::Instant::now());
+            if let Err(e) = crate::health::refresh(&client, &store, &opts.portal, sweeping).await {
+                tracing::warn!(error.message = %e, "health metrics not refreshed");
+            }
         }
     }
 }
